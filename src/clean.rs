@@ -1,0 +1,502 @@
+//! The per-document cleaner: rules and detectors turn a document into removal spans.
+//!
+//! ```
+//! use dechrome::{Cleaner, RuleSet};
+//!
+//! let mut rules = RuleSet::new();
+//! rules.add_source("my.rules", "[line]\nSkip Navigation\n").unwrap();
+//! let cleaner = Cleaner::new(rules).unwrap();
+//! let doc = b"Skip Navigation\nThe article.\n";
+//! let cleaning = cleaner.clean(doc);
+//! assert_eq!(cleaning.apply(doc), b"The article.\n");
+//! assert_eq!(cleaning.spans.len(), 1);
+//! ```
+//!
+//! Order of work on one document:
+//! 1. every line is normalised and matched against the rules (`[line]`,
+//!    `[contains]`, `[phrase]` and their regex forms); `[head]` and `[tail]`
+//!    markers are collected and the qualifying ones cut their block;
+//! 2. the detectors look at the lines that survived: doubled lines, repeated
+//!    lines, runs of menu labels;
+//! 3. layout: blank lines that removals left next to each other, or at the
+//!    start or end, go too, and a missing final newline stays missing.
+//!
+//! A line removed by a specific rule keeps that rule as its cause even when a
+//! `[head]` or `[tail]` block covers it too, so explanations name the most
+//! specific rule.
+
+use crate::detect;
+use crate::error::BuildError;
+use crate::matcher::{Hit, Matcher};
+use crate::normalize::{is_blank, normalized, OffsetMap};
+use crate::rules::{Action, RuleSet};
+use crate::span::{apply, merge, Cause, Span};
+
+/// One line of a document, as byte offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// First byte.
+    pub start: usize,
+    /// End of the text, before `\n` or `\r\n`.
+    pub content_end: usize,
+    /// End including the line ending.
+    pub end: usize,
+}
+
+/// Splits `doc` into lines; `\n` and `\r\n` end a line, a final line without
+/// an ending counts. An empty document has no lines.
+pub fn split_lines(doc: &[u8]) -> Vec<Line> {
+    let mut lines = Vec::with_capacity(doc.len() / 64 + 1);
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', doc) {
+        let content_end = if nl > start && doc[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        lines.push(Line {
+            start,
+            content_end,
+            end: nl + 1,
+        });
+        start = nl + 1;
+    }
+    if start < doc.len() {
+        lines.push(Line {
+            start,
+            content_end: doc.len(),
+            end: doc.len(),
+        });
+    }
+    lines
+}
+
+/// A document being cleaned: its lines and what has been decided about them.
+pub(crate) struct Page<'d> {
+    pub doc: &'d [u8],
+    pub lines: Vec<Line>,
+    /// Normalised, ASCII-lower-cased text of each line, in `keys`.
+    keys: Vec<u8>,
+    key_ranges: Vec<(usize, usize)>,
+    /// Whole-line removals, by line.
+    pub removed: Vec<Option<Cause>>,
+    /// Cuts inside lines that are otherwise kept.
+    pub cuts: Vec<Span>,
+}
+
+impl<'d> Page<'d> {
+    /// The normalised, lower-cased text of line `i` (empty for blank lines).
+    pub fn key(&self, i: usize) -> &[u8] {
+        let (s, e) = self.key_ranges[i];
+        &self.keys[s..e]
+    }
+
+    /// The text of line `i` without its ending.
+    pub fn content(&self, i: usize) -> &'d [u8] {
+        let l = self.lines[i];
+        &self.doc[l.start..l.content_end]
+    }
+
+    /// True when line `i` is blank.
+    pub fn is_blank(&self, i: usize) -> bool {
+        self.key_ranges[i].0 == self.key_ranges[i].1
+    }
+
+    /// True when line `i` is still in the output and not blank.
+    pub fn is_live(&self, i: usize) -> bool {
+        self.removed[i].is_none() && !self.is_blank(i)
+    }
+
+    /// Removes line `i` unless something already did.
+    pub fn remove(&mut self, i: usize, cause: Cause) {
+        self.removed[i].get_or_insert(cause);
+    }
+}
+
+/// The result of cleaning one document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cleaning {
+    /// Disjoint, sorted spans of the original document to remove.
+    pub spans: Vec<Span>,
+}
+
+impl Cleaning {
+    /// The cleaned document: `doc` without the spans.
+    pub fn apply(&self, doc: &[u8]) -> Vec<u8> {
+        apply(doc, &self.spans)
+    }
+
+    /// True when nothing is removed.
+    pub fn is_unchanged(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Number of bytes removed.
+    pub fn removed_bytes(&self) -> usize {
+        self.spans.iter().map(Span::len).sum()
+    }
+}
+
+/// Cleans documents with one compiled [`Matcher`]. `Send + Sync`: share one
+/// cleaner between threads.
+#[derive(Debug)]
+pub struct Cleaner {
+    matcher: Matcher,
+}
+
+impl Cleaner {
+    /// Compiles `rules` into a cleaner.
+    pub fn new(rules: RuleSet) -> Result<Cleaner, BuildError> {
+        Ok(Cleaner::with_matcher(Matcher::new(rules)?))
+    }
+
+    /// A cleaner over an already compiled matcher.
+    pub fn with_matcher(matcher: Matcher) -> Cleaner {
+        Cleaner { matcher }
+    }
+
+    /// The compiled rules.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Computes what to remove from `doc`.
+    pub fn clean(&self, doc: &[u8]) -> Cleaning {
+        let mut page = self.match_rules(doc);
+        detect::run(&mut page, &self.matcher);
+        layout(&mut page);
+        Cleaning {
+            spans: page_spans(&page),
+        }
+    }
+
+    /// Step 1: the rules, line by line, then the head and tail blocks.
+    fn match_rules<'d>(&self, doc: &'d [u8]) -> Page<'d> {
+        let lines = split_lines(doc);
+        let n = lines.len();
+        let mut page = Page {
+            doc,
+            keys: Vec::with_capacity(doc.len()),
+            key_ranges: Vec::with_capacity(n),
+            removed: vec![None; n],
+            cuts: Vec::new(),
+            lines,
+        };
+        let settings = self.matcher.settings();
+        let mut buf = Vec::new();
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut head: Option<(usize, Cause)> = None;
+        let mut tail: Option<(usize, Cause)> = None;
+        for i in 0..n {
+            let line = page.lines[i];
+            let content = &doc[line.start..line.content_end];
+            let norm = normalized(content, &mut buf);
+            let key_start = page.keys.len();
+            page.keys.extend(norm.iter().map(u8::to_ascii_lowercase));
+            page.key_ranges.push((key_start, page.keys.len()));
+            hits.clear();
+            self.matcher.line_hits(norm, &mut hits);
+            if hits.is_empty() {
+                continue;
+            }
+            let mut map: Option<OffsetMap> = None;
+            let cuts_before = page.cuts.len();
+            for hit in &hits {
+                let rule = self.matcher.rule(hit.rule);
+                let cause = Cause::Rule(hit.rule);
+                match rule.action {
+                    Action::Line | Action::Contains => page.remove(i, cause),
+                    Action::Phrase => {
+                        let map = map.get_or_insert_with(|| OffsetMap::new(content));
+                        let (s, e) = map.original(hit.start, hit.end);
+                        let (s, e) = absorb_space(content, s, e);
+                        page.cuts.push(Span {
+                            start: line.start + s,
+                            end: line.start + e,
+                            cause,
+                        });
+                    }
+                    Action::Head => {
+                        let within = rule.within.unwrap_or(settings.head_within);
+                        if (line.start as f64) <= within * doc.len() as f64 {
+                            head = Some((i, cause));
+                        }
+                    }
+                    Action::Tail => {
+                        let within = rule.within.unwrap_or(settings.tail_within);
+                        let at = (doc.len() - line.start) as f64;
+                        if tail.is_none() && at <= within * doc.len() as f64 {
+                            tail = Some((i, cause));
+                        }
+                    }
+                }
+            }
+            // A line whose every character is cut goes whole.
+            if page.cuts.len() > cuts_before {
+                let cuts = merge(page.cuts.split_off(cuts_before));
+                let kept = apply(content, &shift(&cuts, line.start));
+                if is_blank(&kept) {
+                    page.remove(i, cuts[0].cause);
+                } else {
+                    page.cuts.extend(cuts);
+                }
+            }
+        }
+        if let Some((h, cause)) = head {
+            for i in 0..=h {
+                page.remove(i, cause);
+            }
+        }
+        if let Some((t, cause)) = tail {
+            for i in t..n {
+                page.remove(i, cause);
+            }
+        }
+        page
+    }
+}
+
+/// Spans shifted to be relative to a line starting at `base`.
+fn shift(spans: &[Span], base: usize) -> Vec<Span> {
+    spans
+        .iter()
+        .map(|s| Span {
+            start: s.start - base,
+            end: s.end - base,
+            cause: s.cause,
+        })
+        .collect()
+}
+
+/// Widens a cut inside a line so that it takes one side's white space with
+/// it: "a CUT b" becomes "a b", not "a  b".
+fn absorb_space(line: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    let is_space = |b: u8| b == b' ' || b == b'\t';
+    if end < line.len() && is_space(line[end]) {
+        while end < line.len() && is_space(line[end]) {
+            end += 1;
+        }
+    } else {
+        while start > 0 && is_space(line[start - 1]) {
+            start -= 1;
+        }
+    }
+    (start, end)
+}
+
+/// Step 3: blank lines left by removals, and the final line ending.
+///
+/// Between two kept lines, if anything was removed, only the longest run of
+/// blank lines that stood there is kept (so removals never create a run of
+/// blank lines the input did not have). Before the first kept line and after
+/// the last one, if anything was removed there, all blank lines go.
+fn layout(page: &mut Page<'_>) {
+    let n = page.lines.len();
+    let kept: Vec<usize> = (0..n).filter(|&i| page.is_live(i)).collect();
+    let mut gaps: Vec<(usize, usize)> = Vec::with_capacity(kept.len() + 1);
+    let mut prev = 0;
+    for &k in &kept {
+        gaps.push((prev, k));
+        prev = k + 1;
+    }
+    gaps.push((prev, n));
+    let last_gap = gaps.len() - 1;
+    for (g, &(from, to)) in gaps.iter().enumerate() {
+        let removed = (from..to).any(|i| page.removed[i].is_some());
+        if !removed {
+            continue;
+        }
+        let blank = |i: usize| page.removed[i].is_none();
+        let drop: Vec<usize> = if g == 0 || g == last_gap {
+            (from..to).filter(|&i| blank(i)).collect()
+        } else {
+            let keep = longest_blank_run(page, from, to);
+            (from..to)
+                .filter(|&i| blank(i) && !keep.contains(&i))
+                .collect()
+        };
+        for i in drop {
+            page.remove(i, Cause::Layout);
+        }
+    }
+    // A document without a final newline keeps that shape.
+    let ends_open = !page.doc.ends_with(b"\n");
+    if ends_open {
+        if let Some(last) = (0..n).rev().find(|&i| page.removed[i].is_none()) {
+            let line = page.lines[last];
+            if line.end != page.doc.len() {
+                page.cuts.push(Span {
+                    start: line.content_end,
+                    end: line.end,
+                    cause: Cause::Layout,
+                });
+            }
+        }
+    }
+}
+
+/// The longest run of kept blank lines in `from..to` (the first on a tie).
+fn longest_blank_run(page: &Page<'_>, from: usize, to: usize) -> std::ops::Range<usize> {
+    let mut best = from..from;
+    let mut i = from;
+    while i < to {
+        if page.removed[i].is_none() {
+            let start = i;
+            while i < to && page.removed[i].is_none() {
+                i += 1;
+            }
+            if i - start > best.len() {
+                best = start..i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    best
+}
+
+/// All removals as merged spans: consecutive removed lines with the same
+/// cause become one span, and a removed blank line joins the span before it.
+fn page_spans(page: &Page<'_>) -> Vec<Span> {
+    let mut spans: Vec<Span> = Vec::with_capacity(page.cuts.len() + 8);
+    for (i, cause) in page.removed.iter().enumerate() {
+        let Some(cause) = *cause else { continue };
+        let line = page.lines[i];
+        // A removed blank line joins the removal just before it, whatever
+        // removed it, so that each span starts with text.
+        let joins =
+            |last: &Span| last.end == line.start && (last.cause == cause || page.is_blank(i));
+        match spans.last_mut() {
+            Some(last) if joins(last) => last.end = line.end,
+            _ => spans.push(Span {
+                start: line.start,
+                end: line.end,
+                cause,
+            }),
+        }
+    }
+    spans.extend(
+        page.cuts
+            .iter()
+            .filter(|c| page.removed[line_of(page, c.start)].is_none()),
+    );
+    merge(spans)
+}
+
+/// The index of the line holding byte `pos`.
+fn line_of(page: &Page<'_>, pos: usize) -> usize {
+    page.lines
+        .partition_point(|l| l.end <= pos)
+        .min(page.lines.len() - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clean(rules: &str, doc: &str) -> String {
+        let mut set = RuleSet::new();
+        set.add_source("t.rules", rules).unwrap();
+        let cleaner = Cleaner::new(set).unwrap();
+        let c = cleaner.clean(doc.as_bytes());
+        String::from_utf8(c.apply(doc.as_bytes())).unwrap()
+    }
+
+    const NO_DETECTORS: &str =
+        "[settings]\nrepeated-lines = off\ndoubled-lines = off\nmenu-runs = off\n";
+
+    #[test]
+    fn split_lines_handles_endings() {
+        let lines = split_lines(b"a\r\nb\n\nc");
+        let got: Vec<(usize, usize, usize)> = lines
+            .iter()
+            .map(|l| (l.start, l.content_end, l.end))
+            .collect();
+        assert_eq!(got, vec![(0, 1, 3), (3, 4, 5), (5, 5, 6), (6, 7, 7)]);
+        assert!(split_lines(b"").is_empty());
+        assert_eq!(split_lines(b"x\n").len(), 1);
+    }
+
+    #[test]
+    fn cleaning_table() {
+        let rules = format!(
+            "{NO_DETECTORS}[line]\nNav\n[contains]\nsubscribe\n[phrase]\nClick for photos.\n\
+             [tail]\nMore in this section\n[head]\nReveal Navigation\n"
+        );
+        let cases = [
+            // Whole lines go with their ending.
+            ("Nav\nText\n", "Text\n"),
+            ("Text\nNav\n", "Text\n"),
+            // No final newline stays none.
+            ("Text\nNav", "Text"),
+            ("Nav\nText", "Text"),
+            // CRLF is kept.
+            ("Nav\r\nText\r\nMore\r\n", "Text\r\nMore\r\n"),
+            // Blank lines: no new runs, none at the start or end.
+            ("A\n\nNav\n\nB\n", "A\n\nB\n"),
+            ("A\n\n\nNav\n\nB\n", "A\n\n\nB\n"),
+            ("A\nNav\nB\n", "A\nB\n"),
+            ("\n\nNav\n\nA\n", "A\n"),
+            ("\n\nA\n", "\n\nA\n"),
+            ("A\n\nNav\n\n", "A\n"),
+            ("A\n\n\nB\n", "A\n\n\nB\n"),
+            // Inline cut takes one side's space.
+            ("Text. Click for photos. More text\n", "Text. More text\n"),
+            ("Text. Click for photos.\n", "Text.\n"),
+            ("Click for photos.\nB\n", "B\n"),
+            // Tail: marker in the last half.
+            (
+                "A long article paragraph here, long enough to be the bulk.\nMore in this section\nLink one\nLink two\n",
+                "A long article paragraph here, long enough to be the bulk.\n",
+            ),
+            // ... but not in the first half.
+            (
+                "More in this section\nA long article paragraph that goes on and on and on.\n",
+                "More in this section\nA long article paragraph that goes on and on and on.\n",
+            ),
+            // Head: marker in the first half.
+            (
+                "Menu\nLogin\nReveal Navigation\n\nThe article body, which is long enough here.\n",
+                "The article body, which is long enough here.\n",
+            ),
+            // Everything removed: empty output.
+            ("Nav\n\nNav\n", ""),
+            ("", ""),
+        ];
+        for (doc, want) in cases {
+            assert_eq!(clean(&rules, doc), want, "doc {doc:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_kept_byte_for_byte() {
+        let mut set = RuleSet::new();
+        set.add_source("t.rules", "[line]\nNav\n").unwrap();
+        let cleaner = Cleaner::new(set).unwrap();
+        let doc = b"Nav\nbad \xff\xfe bytes\r\nNav";
+        let out = cleaner.clean(doc).apply(doc);
+        assert_eq!(out, b"bad \xff\xfe bytes");
+    }
+
+    #[test]
+    fn specific_rule_wins_inside_head_block() {
+        let mut set = RuleSet::new();
+        set.add_source(
+            "t.rules",
+            "[line]\nSkip Navigation\n[head]\nReveal Navigation\n",
+        )
+        .unwrap();
+        let cleaner = Cleaner::new(set).unwrap();
+        let doc = b"Skip Navigation\nLogin\nReveal Navigation\nA long enough article body follows here.\n";
+        let spans = cleaner.clean(doc).spans;
+        let lines: Vec<usize> = spans
+            .iter()
+            .map(|s| match s.cause {
+                Cause::Rule(r) => cleaner.matcher().rule(r).origin.line,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(lines, vec![2, 4]);
+        assert_eq!(spans[0].end, 16);
+    }
+}

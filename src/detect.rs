@@ -1,0 +1,267 @@
+//! Built-in detectors: chrome that is not a fixed phrase.
+//!
+//! They run after the rules, on the lines that survived them, each switched
+//! and tuned in the `[settings]` section:
+//!
+//! - `doubled-lines`: a line that is one text pasted twice (`A A`, at least
+//!   `doubled-lines.min-words` words in `A`). If `A` also stands alone on a
+//!   line of its own, the doubled line goes; otherwise its second copy is cut.
+//! - `repeated-lines`: the second copy of a line printed twice (same text
+//!   after normalisation and ASCII case folding, at least
+//!   `repeated-lines.min-words` words, at most `repeated-lines.window`
+//!   non-blank lines after the first). The first copy stays. A text printed
+//!   three times or more is a pattern of the page (list rows, recipe steps)
+//!   and is left alone.
+//! - `menu-runs`: a run of consecutive lines that are all `[menu]` labels
+//!   (blank lines and removed lines do not break a run), holding at least
+//!   `menu-runs.min-run` labels. A line may hold several labels separated by
+//!   `|`, `/`, `•`, `·` or single spaces. A lone label line is kept: an article
+//!   may have a heading that says "Twitter".
+
+use std::collections::{HashMap, HashSet};
+
+use crate::clean::Page;
+use crate::matcher::Matcher;
+use crate::normalize::{word_count, OffsetMap};
+use crate::span::{Cause, Detector, Span};
+
+/// Runs the enabled detectors over `page`.
+pub(crate) fn run(page: &mut Page<'_>, matcher: &Matcher) {
+    let settings = matcher.settings();
+    let mut effective: HashMap<usize, usize> = HashMap::new();
+    if settings.doubled_lines.enabled {
+        effective = doubled_lines(page, settings.doubled_lines.min);
+    }
+    if settings.repeated_lines.enabled {
+        repeated_lines(
+            page,
+            settings.repeated_lines.min,
+            settings.repeated_window,
+            &effective,
+        );
+    }
+    if settings.menu_runs.enabled && matcher.has_labels() {
+        menu_runs(page, matcher, settings.menu_runs.min);
+    }
+}
+
+/// If `key` is `T T` with at least `min_words` words in `T`, the length of `T`.
+fn doubled_half(key: &[u8], min_words: usize) -> Option<usize> {
+    if key.len() < 3 || key.len() % 2 == 0 {
+        return None;
+    }
+    let mid = key.len() / 2;
+    (key[mid] == b' ' && key[..mid] == key[mid + 1..] && word_count(&key[..mid]) >= min_words)
+        .then_some(mid)
+}
+
+/// Handles doubled lines; returns, for each line whose second copy was cut,
+/// the length of the key prefix that stands for the line from now on.
+fn doubled_lines(page: &mut Page<'_>, min_words: usize) -> HashMap<usize, usize> {
+    let n = page.lines.len();
+    let doubled: Vec<(usize, usize)> = (0..n)
+        .filter(|&i| page.is_live(i))
+        .filter_map(|i| doubled_half(page.key(i), min_words).map(|half| (i, half)))
+        .collect();
+    let mut effective = HashMap::new();
+    if doubled.is_empty() {
+        return effective;
+    }
+    let standalone: HashSet<&[u8]> = (0..n)
+        .filter(|&i| page.is_live(i))
+        .map(|i| page.key(i))
+        .collect();
+    let decisions: Vec<(usize, usize, bool)> = doubled
+        .into_iter()
+        .map(|(i, half)| (i, half, standalone.contains(&page.key(i)[..half])))
+        .collect();
+    let cause = Cause::Detector(Detector::DoubledLine);
+    for (i, half, alone_elsewhere) in decisions {
+        if alone_elsewhere {
+            page.remove(i, cause);
+            continue;
+        }
+        let content = page.content(i);
+        let (_, first_end) = OffsetMap::new(content).original(0, half);
+        let line = page.lines[i];
+        page.cuts.push(Span {
+            start: line.start + first_end,
+            end: line.content_end,
+            cause,
+        });
+        effective.insert(i, half);
+    }
+    effective
+}
+
+fn repeated_lines(
+    page: &mut Page<'_>,
+    min_words: usize,
+    window: usize,
+    effective: &HashMap<usize, usize>,
+) {
+    let n = page.lines.len();
+    let live: Vec<(usize, &[u8])> = (0..n)
+        .filter(|&i| page.is_live(i))
+        .map(|i| {
+            let key = page.key(i);
+            (i, effective.get(&i).map_or(key, |&half| &key[..half]))
+        })
+        .filter(|(_, key)| word_count(key) >= min_words)
+        .collect();
+    // A text printed twice is a duplicate; one printed three times or more
+    // is a pattern of the page (list rows, recipe steps) and stays.
+    let mut copies: HashMap<&[u8], usize> = HashMap::new();
+    for (_, key) in &live {
+        *copies.entry(key).or_default() += 1;
+    }
+    // Key -> ordinal (among live lines) of its first copy.
+    let mut first: HashMap<&[u8], usize> = HashMap::new();
+    let mut repeats = Vec::new();
+    for (ordinal, &(i, key)) in live.iter().enumerate() {
+        if copies[key] != 2 {
+            continue;
+        }
+        match first.get(key) {
+            Some(&prev) if window == 0 || ordinal - prev <= window => repeats.push(i),
+            Some(_) => {}
+            None => {
+                first.insert(key, ordinal);
+            }
+        }
+    }
+    for i in repeats {
+        page.remove(i, Cause::Detector(Detector::RepeatedLine));
+    }
+}
+
+/// Characters that decorate a label without being part of it.
+fn is_decoration(c: char) -> bool {
+    c.is_whitespace() || "|•·»›>*-–—:".contains(c)
+}
+
+/// How many `[menu]` labels line `key` is made of, if it is made of nothing else.
+fn label_count(matcher: &Matcher, key: &[u8]) -> Option<usize> {
+    let text = std::str::from_utf8(key).ok()?;
+    let text = text.trim_matches(is_decoration);
+    if text.is_empty() {
+        return None;
+    }
+    if matcher.is_label(text.as_bytes()) {
+        return Some(1);
+    }
+    let all_labels = |pieces: Vec<&str>| -> Option<usize> {
+        (pieces.len() >= 2 && pieces.iter().all(|p| matcher.is_label(p.as_bytes())))
+            .then_some(pieces.len())
+    };
+    let by_separator: Vec<&str> = text
+        .split(['|', '/', '•', '·'])
+        .map(|p| p.trim_matches(is_decoration))
+        .filter(|p| !p.is_empty())
+        .collect();
+    all_labels(by_separator).or_else(|| all_labels(text.split(' ').collect()))
+}
+
+fn menu_runs(page: &mut Page<'_>, matcher: &Matcher, min_run: usize) {
+    let n = page.lines.len();
+    let mut run: Vec<usize> = Vec::new();
+    let mut run_labels = 0;
+    let mut runs: Vec<usize> = Vec::new();
+    for i in 0..=n {
+        let labels = if i == n {
+            None
+        } else if !page.is_live(i) {
+            continue;
+        } else {
+            label_count(matcher, page.key(i))
+        };
+        match labels {
+            Some(count) => {
+                run.push(i);
+                run_labels += count;
+            }
+            None => {
+                if run_labels >= min_run {
+                    runs.append(&mut run);
+                }
+                run.clear();
+                run_labels = 0;
+            }
+        }
+    }
+    for i in runs {
+        page.remove(i, Cause::Detector(Detector::MenuRun));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Cleaner, RuleSet};
+
+    fn clean(settings: &str, doc: &str) -> String {
+        let mut set = RuleSet::new();
+        set.add_source(
+            "t.rules",
+            &format!(
+                "[menu]\nFacebook\nTwitter\nInstagram\nYouTube\nRSS\nHome\n[settings]\n{settings}"
+            ),
+        )
+        .unwrap();
+        let cleaner = Cleaner::new(set).unwrap();
+        String::from_utf8(cleaner.clean(doc.as_bytes()).apply(doc.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn doubled_line_dropped_when_text_stands_alone() {
+        let doc = "Big News Story Today Big News Story Today\nnav\nBig News Story Today\nBody.\n";
+        assert_eq!(clean("", doc), "nav\nBig News Story Today\nBody.\n");
+    }
+
+    #[test]
+    fn doubled_line_keeps_one_copy_otherwise() {
+        let doc = "Big News Story Today  Big News Story Today\nBody.\n";
+        assert_eq!(clean("", doc), "Big News Story Today\nBody.\n");
+        // Too short to be a title pasted twice.
+        assert_eq!(clean("", "ha ha\n"), "ha ha\n");
+        assert_eq!(clean("doubled-lines = off\n", doc), doc);
+    }
+
+    #[test]
+    fn repeated_lines_keep_the_first() {
+        let doc = "US open to working with Iran\n\nBody text.\n\nUS open to working with  Iran\n";
+        assert_eq!(
+            clean("", doc),
+            "US open to working with Iran\n\nBody text.\n"
+        );
+        // Short repeats are left alone.
+        assert_eq!(clean("", "Yes\nNo\nYes\n"), "Yes\nNo\nYes\n");
+        assert_eq!(clean("repeated-lines = off\n", doc), doc);
+        assert_eq!(
+            clean("repeated-lines.min-words = 1\n", "Yes\nNo\nYes\n"),
+            "Yes\nNo\n"
+        );
+    }
+
+    #[test]
+    fn menu_runs_need_enough_labels() {
+        let doc = "Body.\nVanessa Smart\nFacebook\nTwitter\n\nInstagram\nYouTube\nRSS\n";
+        assert_eq!(clean("", doc), "Body.\nVanessa Smart\n");
+        // A lone label inside the article stays.
+        let doc = "Para one.\nTwitter\nPara two.\n";
+        assert_eq!(clean("", doc), doc);
+        // Several labels on one line count.
+        assert_eq!(clean("", "Body.\nFacebook | Twitter | RSS\n"), "Body.\n");
+        assert_eq!(
+            clean("", "Body.\nFacebook Twitter\n"),
+            "Body.\nFacebook Twitter\n"
+        );
+        assert_eq!(
+            clean("menu-runs.min-run = 2\n", "Body.\nFacebook Twitter\n"),
+            "Body.\n"
+        );
+        assert_eq!(
+            clean("menu-runs = off\n", "Body.\nFacebook\nTwitter\nRSS\n"),
+            "Body.\nFacebook\nTwitter\nRSS\n"
+        );
+    }
+}

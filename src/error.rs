@@ -1,0 +1,99 @@
+//! Typed errors of the library.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One bad line of a rules file: `FILE:LINE: message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleError {
+    /// The rules file as the user named it (embedded files as `rules/NAME`).
+    pub file: String,
+    /// 1-based line number; 0 when the error is about the whole file.
+    pub line: usize,
+    /// What is wrong, one line.
+    pub message: String,
+    /// Optional extra lines (a regex with a caret under the fault), shown indented.
+    pub detail: Option<String>,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)?;
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)?;
+        }
+        if let Some(detail) = &self.detail {
+            for line in detail.lines() {
+                write!(f, "\n    {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every bad line found in the rules files, reported together.
+#[derive(Clone, Debug, Default, PartialEq, Eq, thiserror::Error)]
+pub struct RulesError {
+    /// The bad lines, in file and line order.
+    pub errors: Vec<RuleError>,
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl RulesError {
+    /// True when no error was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Appends the errors of `other`.
+    pub fn extend(&mut self, other: RulesError) {
+        self.errors.extend(other.errors);
+    }
+}
+
+/// Compiling a rule set into a matcher failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The phrase automaton could not be built (far beyond any real rule set).
+    #[error("cannot build the phrase automaton: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+}
+
+/// A document or output could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// Reading an input failed.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The input path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Writing an output failed.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The output path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The output would overwrite an input.
+    #[error("{}: refusing to overwrite an input file", path.display())]
+    WouldOverwriteInput {
+        /// The output path.
+        path: PathBuf,
+    },
+}

@@ -1,0 +1,110 @@
+//! Explanations: which rule (file and line) removed what, for people tuning rules.
+//!
+//! ```
+//! use dechrome::{explain, Cleaner, RuleSet};
+//!
+//! let mut rules = RuleSet::new();
+//! rules.add_source("site.rules", "[line]\nSkip Navigation\n").unwrap();
+//! let cleaner = Cleaner::new(rules).unwrap();
+//! let doc = b"Skip Navigation\nStory.\n";
+//! let spans = cleaner.clean(doc).spans;
+//! let mut out = Vec::new();
+//! explain::write(&mut out, "page.txt", doc, &spans, cleaner.matcher(), false).unwrap();
+//! let text = String::from_utf8(out).unwrap();
+//! assert!(text.starts_with("page.txt:1: line site.rules:2 \"Skip Navigation\""));
+//! ```
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::matcher::Matcher;
+use crate::span::{Cause, Span};
+
+const PREVIEW_CHARS: usize = 100;
+
+/// One-line description of a cause: the section, the origin `FILE:LINE` and
+/// the rule's text, or the detector and the setting that governs it.
+pub fn describe(matcher: &Matcher, cause: Cause) -> String {
+    match cause {
+        Cause::Rule(id) => {
+            let rule = matcher.rule(id);
+            format!(
+                "{} {} \"{}\"",
+                rule.section(),
+                rule.origin,
+                rule.origin.text
+            )
+        }
+        Cause::Detector(d) => {
+            let setting = match d {
+                crate::span::Detector::RepeatedLine => &matcher.settings().repeated_lines,
+                crate::span::Detector::DoubledLine => &matcher.settings().doubled_lines,
+                crate::span::Detector::MenuRun => &matcher.settings().menu_runs,
+            };
+            match &setting.origin {
+                Some(origin) => format!("{} (detector, set at {origin})", d.name()),
+                None => format!("{} (built-in detector)", d.name()),
+            }
+        }
+        Cause::Layout => "layout (blank line left by a removal)".to_string(),
+    }
+}
+
+/// Writes one entry per removed span of `doc` (blank-line layout spans are
+/// left out): `NAME:LINE: cause`, then the removed text, shortened. With
+/// `styled`, ANSI styles are written (wrap the writer in an
+/// `anstream::AutoStream` to strip them where colour is unwanted).
+pub fn write(
+    out: &mut dyn Write,
+    name: &str,
+    doc: &[u8],
+    spans: &[Span],
+    matcher: &Matcher,
+    styled: bool,
+) -> io::Result<()> {
+    let style = |s: Style| if styled { s } else { Style::new() };
+    let loc = style(Style::new().bold());
+    let cause_style = style(AnsiColor::Cyan.on_default());
+    let removed_style = style(AnsiColor::Red.on_default());
+    let newlines: Vec<usize> = memchr::memchr_iter(b'\n', doc).collect();
+    let line_of = |pos: usize| newlines.partition_point(|&nl| nl < pos) + 1;
+    for span in spans.iter().filter(|s| s.cause != Cause::Layout) {
+        // Show the lines that held text; blank lines ride along silently.
+        let removed = &doc[span.start..span.end];
+        let text_lines: Vec<(usize, &[u8])> = removed
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter(|(_, l)| !crate::normalize::is_blank(l))
+            .collect();
+        let Some(&(first_idx, first_text)) = text_lines.first() else {
+            continue;
+        };
+        let base = line_of(span.start);
+        let first = base + first_idx;
+        let last = base + text_lines.last().map_or(first_idx, |&(i, _)| i);
+        let lines = if last > first {
+            format!("{first}-{last}")
+        } else {
+            first.to_string()
+        };
+        writeln!(
+            out,
+            "{loc}{name}:{lines}:{loc:#} {cause_style}{}{cause_style:#}",
+            describe(matcher, span.cause)
+        )?;
+        let text = String::from_utf8_lossy(first_text);
+        let text = text.trim();
+        let mut preview: String = text.chars().take(PREVIEW_CHARS).collect();
+        if text.chars().count() > PREVIEW_CHARS {
+            preview.push('…');
+        }
+        let more = match text_lines.len() - 1 {
+            0 => String::new(),
+            1 => " (+1 line)".to_string(),
+            n => format!(" (+{n} lines)"),
+        };
+        writeln!(out, "    {removed_style}- {preview}{removed_style:#}{more}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! Compiling a [`RuleSet`] into a [`Matcher`]: built once, shared by all threads.
+//!
+//! Rules are sorted by strategy and only the strategies in use are built:
+//!
+//! - `[line]` phrases go into a hash table keyed by the normalised,
+//!   ASCII-lower-cased line: one lookup per line, and only for lines no longer
+//!   than the longest such phrase;
+//! - `[contains]`, `[tail]` and `[head]` phrases go into one Aho-Corasick
+//!   automaton that only short lines (the word guard) are scanned with;
+//! - `[phrase]` phrases go into a second automaton that every line is scanned with;
+//! - regexes run one by one over the normalised line.
+//!
+//! Both automata are ASCII-case-insensitive, so no line is ever lower-cased on
+//! the way in.
+//!
+//! ```
+//! use dechrome::{Matcher, RuleSet};
+//!
+//! let mut set = RuleSet::new();
+//! set.add_source("x.rules", "[contains]\nyour browser is out of date\n").unwrap();
+//! let matcher = Matcher::new(set).unwrap();
+//! let mut hits = Vec::new();
+//! matcher.line_hits(b"Your browser is out of date.", &mut hits);
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(matcher.rule(hits[0].rule).origin.to_string(), "x.rules:2");
+//! ```
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+use crate::error::BuildError;
+use crate::normalize::{at_word_boundaries, word_count};
+use crate::rules::{Action, Pattern, Rule, RuleSet, Settings, WordLimit};
+
+/// Index of a rule in [`Matcher::rules`].
+pub type RuleId = usize;
+
+/// One rule matching one line, in byte offsets of the normalised line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The rule.
+    pub rule: RuleId,
+    /// Start of the match in the normalised line.
+    pub start: usize,
+    /// End (exclusive) of the match in the normalised line.
+    pub end: usize,
+}
+
+/// Phrases compiled into one automaton, with the rule behind each pattern.
+#[derive(Debug)]
+struct Automaton {
+    ac: AhoCorasick,
+    rules: Vec<RuleId>,
+}
+
+impl Automaton {
+    fn build(patterns: Vec<(&[u8], RuleId)>) -> Result<Option<Automaton>, BuildError> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let kind = if patterns.len() <= DFA_MAX_PATTERNS {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(patterns.iter().map(|(p, _)| p))?;
+        Ok(Some(Automaton {
+            ac,
+            rules: patterns.into_iter().map(|(_, r)| r).collect(),
+        }))
+    }
+}
+
+/// Up to this many phrases per automaton a DFA is built (fast, memory grows
+/// with the phrase count); above it a contiguous NFA (a third of the speed,
+/// far less memory).
+pub const DFA_MAX_PATTERNS: usize = 2_000;
+
+/// The compiled rules: immutable, `Send + Sync`, shared across threads.
+#[derive(Debug)]
+pub struct Matcher {
+    line_table: HashMap<Vec<u8>, RuleId>,
+    line_max_len: usize,
+    guarded: Option<Automaton>,
+    guarded_max_words: usize,
+    inline: Option<Automaton>,
+    regexes: Vec<RuleId>,
+    labels: HashSet<Vec<u8>>,
+    label_origins: HashMap<Vec<u8>, usize>,
+    set: RuleSet,
+}
+
+impl Matcher {
+    /// Compiles a rule set.
+    pub fn new(set: RuleSet) -> Result<Matcher, BuildError> {
+        let rules = set.rules();
+        let settings = set.settings();
+        let mut line_table = HashMap::new();
+        let mut line_max_len = 0;
+        let mut guarded = Vec::new();
+        let mut guarded_max_words = 0;
+        let mut inline = Vec::new();
+        let mut regexes = Vec::new();
+        for (id, rule) in rules.iter().enumerate() {
+            if rule.action.is_guarded() {
+                guarded_max_words = guarded_max_words.max(word_limit(rule, settings));
+            }
+            match (&rule.pattern, rule.action) {
+                (Pattern::Regex(_), _) => regexes.push(id),
+                (Pattern::Literal(p), Action::Line) => {
+                    line_max_len = line_max_len.max(p.len());
+                    // The first rule for a phrase keeps it: its origin is the one reported.
+                    line_table.entry(p.to_ascii_lowercase()).or_insert(id);
+                }
+                (Pattern::Literal(p), Action::Phrase) => inline.push((p.as_slice(), id)),
+                (Pattern::Literal(p), _) => guarded.push((p.as_slice(), id)),
+            }
+        }
+        let guarded = Automaton::build(guarded)?;
+        let inline = Automaton::build(inline)?;
+        let mut labels = HashSet::new();
+        let mut label_origins = HashMap::new();
+        for (i, label) in set.labels().iter().enumerate() {
+            labels.insert(label.key.clone());
+            label_origins.entry(label.key.clone()).or_insert(i);
+        }
+        Ok(Matcher {
+            line_table,
+            line_max_len,
+            guarded,
+            guarded_max_words,
+            inline,
+            regexes,
+            labels,
+            label_origins,
+            set,
+        })
+    }
+
+    /// The rule with this id.
+    pub fn rule(&self, id: RuleId) -> &Rule {
+        &self.set.rules()[id]
+    }
+
+    /// All rules, indexed by [`RuleId`].
+    pub fn rules(&self) -> &[Rule] {
+        self.set.rules()
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        self.set.settings()
+    }
+
+    /// The rule set this matcher was built from.
+    pub fn rule_set(&self) -> &RuleSet {
+        &self.set
+    }
+
+    /// True when `key` (normalised, ASCII-lower-cased) is a `[menu]` label.
+    pub fn is_label(&self, key: &[u8]) -> bool {
+        self.labels.contains(key)
+    }
+
+    /// True when there is at least one `[menu]` label.
+    pub fn has_labels(&self) -> bool {
+        !self.labels.is_empty()
+    }
+
+    /// The `[menu]` label entry for `key`, for explanations.
+    pub fn label(&self, key: &[u8]) -> Option<&crate::rules::Label> {
+        self.label_origins.get(key).map(|&i| &self.set.labels()[i])
+    }
+
+    /// The word guard of a guarded rule.
+    pub fn max_words(&self, id: RuleId) -> usize {
+        word_limit(self.rule(id), self.settings())
+    }
+
+    /// Appends to `hits` every rule that matches the normalised line `norm`
+    /// (guards applied), in a deterministic order.
+    pub fn line_hits(&self, norm: &[u8], hits: &mut Vec<Hit>) {
+        if norm.is_empty() {
+            return;
+        }
+        let words = word_count(norm);
+        if norm.len() <= self.line_max_len {
+            let key = norm.to_ascii_lowercase();
+            if let Some(&rule) = self.line_table.get(&key) {
+                hits.push(Hit {
+                    rule,
+                    start: 0,
+                    end: norm.len(),
+                });
+            }
+        }
+        if let Some(auto) = &self.guarded {
+            if words <= self.guarded_max_words {
+                for m in auto.ac.find_overlapping_iter(norm) {
+                    let rule = auto.rules[m.pattern().as_usize()];
+                    if words <= self.max_words(rule) && at_word_boundaries(norm, m.start(), m.end())
+                    {
+                        hits.push(Hit {
+                            rule,
+                            start: m.start(),
+                            end: m.end(),
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(auto) = &self.inline {
+            for m in auto.ac.find_overlapping_iter(norm) {
+                if at_word_boundaries(norm, m.start(), m.end()) {
+                    hits.push(Hit {
+                        rule: auto.rules[m.pattern().as_usize()],
+                        start: m.start(),
+                        end: m.end(),
+                    });
+                }
+            }
+        }
+        for &rule in &self.regexes {
+            let r = self.rule(rule);
+            let Pattern::Regex(re) = &r.pattern else {
+                continue;
+            };
+            if r.action.is_guarded() && words > self.max_words(rule) {
+                continue;
+            }
+            if r.action == Action::Phrase {
+                hits.extend(re.find_iter(norm).filter(|m| !m.is_empty()).map(|m| Hit {
+                    rule,
+                    start: m.start(),
+                    end: m.end(),
+                }));
+            } else if let Some(m) = re.find(norm) {
+                hits.push(Hit {
+                    rule,
+                    start: m.start(),
+                    end: m.end(),
+                });
+            }
+        }
+    }
+}
+
+fn word_limit(rule: &Rule, settings: &Settings) -> usize {
+    match rule.max_words {
+        WordLimit::Default => settings.max_words,
+        WordLimit::AtMost(n) => n,
+        WordLimit::Any => usize::MAX,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+
+    fn matcher(text: &str) -> Matcher {
+        let mut set = RuleSet::new();
+        set.add_source("t.rules", text).unwrap();
+        Matcher::new(set).unwrap()
+    }
+
+    /// (line of the matching rule, matched text) for each hit on `line`.
+    fn hits(m: &Matcher, line: &str) -> Vec<(usize, String)> {
+        let mut norm = Vec::new();
+        normalize(line.as_bytes(), &mut norm);
+        let mut hits = Vec::new();
+        m.line_hits(&norm, &mut hits);
+        hits.iter()
+            .map(|h| {
+                let text = String::from_utf8_lossy(&norm[h.start..h.end]).into_owned();
+                (m.rule(h.rule).origin.line, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matching_table() {
+        let m = matcher(
+            "[line]\nClose X\n[contains]\nDon't have an account\nshare\n[phrase]\nClick for photos.\n\
+             [regex:line]\nstring\\(\\d+\\) \".*\n[regex:phrase]\n\\(AP\\) —\n",
+        );
+        let cases: &[(&str, &[(usize, &str)])] = &[
+            ("Close X", &[(2, "Close X")]),
+            ("  close   x ", &[(2, "close x")]),
+            ("Close X now", &[]),
+            (
+                "Don\u{2019}t have an account? Register \u{bb}",
+                &[(4, "Don't have an account")],
+            ),
+            ("DON'T HAVE AN ACCOUNT?", &[(4, "DON'T HAVE AN ACCOUNT")]),
+            ("Shared by many", &[]),
+            ("Share this", &[(5, "Share")]),
+            ("Text. Click for photos. More", &[(7, "Click for photos.")]),
+            (
+                "string(1047) \"[{\"id\":1}]\"",
+                &[(9, "string(1047) \"[{\"id\":1}]\"")],
+            ),
+            ("a string(1047) \"x\"", &[]),
+            ("WASHINGTON (AP) \u{2014} text", &[(11, "(AP) \u{2014}")]),
+        ];
+        for (line, want) in cases {
+            let want: Vec<(usize, String)> =
+                want.iter().map(|(l, t)| (*l, t.to_string())).collect();
+            assert_eq!(hits(&m, line), want, "line {line:?}");
+        }
+    }
+
+    #[test]
+    fn word_guard_spares_long_paragraphs() {
+        let m = matcher(
+            "[contains max-words=6]\nsubscribe\n[contains max-words=any]\nall rights reserved\n",
+        );
+        assert_eq!(hits(&m, "Subscribe now"), vec![(2, "Subscribe".into())]);
+        assert!(hits(
+            &m,
+            "Readers who subscribe get the weekly paper and a lot more"
+        )
+        .is_empty());
+        let long = "All rights reserved by a company that writes a very long line of legal text";
+        assert_eq!(hits(&m, long).len(), 1);
+    }
+
+    #[test]
+    fn overlapping_phrases_all_reported() {
+        let m = matcher("[contains]\nsign up\nsign up for our newsletter\n");
+        let got = hits(&m, "Sign up for our newsletter");
+        assert_eq!(got.len(), 2, "{got:?}");
+    }
+
+    #[test]
+    fn large_rule_sets_use_the_nfa() {
+        let mut text = String::from("[contains]\n");
+        for i in 0..(DFA_MAX_PATTERNS + 10) {
+            text.push_str(&format!("phrase number {i}\n"));
+        }
+        let m = matcher(&text);
+        assert_eq!(hits(&m, "Phrase Number 2005").len(), 1);
+    }
+}

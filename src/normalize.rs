@@ -1,0 +1,319 @@
+//! Matching normalisation: how a line is seen by the rules.
+//!
+//! A line is matched in its *normalised* form: leading and trailing white
+//! space trimmed, every run of white space (ASCII, no-break space and the
+//! other Unicode space characters) folded to one ASCII space, typographic
+//! single quotes (`‘ ’`) folded to `'` and double quotes (`“ ”`) to `"`,
+//! zero-width characters dropped. ASCII letter case is handled by the
+//! matchers themselves (case-insensitive automaton, lower-cased lookup keys),
+//! so it is not folded here.
+//!
+//! Normalisation works on bytes: invalid UTF-8 passes through unchanged and
+//! simply never matches a rule that expects valid text.
+//!
+//! ```
+//! use dechrome::normalize::normalize;
+//!
+//! let mut out = Vec::new();
+//! normalize("  Don\u{2019}t\u{a0}\u{a0}miss   this ".as_bytes(), &mut out);
+//! assert_eq!(out, b"Don't miss this");
+//! ```
+
+/// What one character of the original line becomes in the normalised line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fold {
+    /// Copied as is (`len` bytes).
+    Keep(usize),
+    /// White space of `len` bytes: part of a run folded to one space.
+    Space(usize),
+    /// Replaced by the given ASCII byte (`len` original bytes).
+    Replace(u8, usize),
+    /// Dropped entirely (`len` bytes).
+    Drop(usize),
+}
+
+/// Classifies the character starting at `line[i]`.
+#[inline]
+fn classify(line: &[u8], i: usize) -> Fold {
+    let b = line[i];
+    match b {
+        b' ' | b'\t' | b'\r' | 0x0b | 0x0c => Fold::Space(1),
+        0x00..=0x7f => Fold::Keep(1),
+        0xc2 if line.get(i + 1) == Some(&0xa0) => Fold::Space(2),
+        0xe1 if line.get(i + 1..i + 3) == Some(&[0x9a, 0x80]) => Fold::Space(3),
+        0xe2 => match line.get(i + 1..i + 3) {
+            Some(&[0x80, c]) if (0x80..=0x8a).contains(&c) || c == 0xaf => Fold::Space(3),
+            Some(&[0x81, 0x9f]) => Fold::Space(3),
+            Some(&[0x80, 0x98 | 0x99]) => Fold::Replace(b'\'', 3),
+            Some(&[0x80, 0x9c | 0x9d]) => Fold::Replace(b'"', 3),
+            Some(&[0x80, 0x8b..=0x8d]) | Some(&[0x81, 0xa0]) => Fold::Drop(3),
+            _ => Fold::Keep(1),
+        },
+        0xe3 if line.get(i + 1..i + 3) == Some(&[0x80, 0x80]) => Fold::Space(3),
+        0xef if line.get(i + 1..i + 3) == Some(&[0xbb, 0xbf]) => Fold::Drop(3),
+        _ => Fold::Keep(1),
+    }
+}
+
+/// True when `normalize` would return the line unchanged. A fast check that
+/// lets the common line (plain ASCII words and single spaces) skip copying.
+#[inline]
+fn is_normal(line: &[u8]) -> bool {
+    if line.first() == Some(&b' ') || line.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for &b in line {
+        match b {
+            b' ' => {
+                if prev_space {
+                    return false;
+                }
+                prev_space = true;
+            }
+            b'\t' | b'\r' | 0x0b | 0x0c | 0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef => return false,
+            _ => prev_space = false,
+        }
+    }
+    true
+}
+
+/// Writes the normalised form of `line` into `out` (cleared first).
+pub fn normalize(line: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    if is_normal(line) {
+        out.extend_from_slice(line);
+        return;
+    }
+    walk(line, |fold, _| match fold {
+        Emit::Byte(b) => out.push(b),
+        Emit::Bytes(s) => out.extend_from_slice(s),
+    });
+}
+
+/// Returns the normalised form of `line`, borrowing it when nothing changes.
+pub fn normalized<'a>(line: &'a [u8], buf: &'a mut Vec<u8>) -> &'a [u8] {
+    if is_normal(line) {
+        line
+    } else {
+        normalize(line, buf);
+        buf
+    }
+}
+
+enum Emit<'a> {
+    Byte(u8),
+    Bytes(&'a [u8]),
+}
+
+/// Drives the normalisation, calling `emit` with each output piece and the
+/// original byte range it stands for.
+fn walk<'a>(line: &'a [u8], mut emit: impl FnMut(Emit<'a>, (usize, usize))) {
+    let mut i = 0;
+    // Start of a pending white-space run, emitted only if text follows it.
+    let mut pending_space: Option<usize> = None;
+    let mut emitted_any = false;
+    while i < line.len() {
+        match classify(line, i) {
+            Fold::Space(n) => {
+                pending_space.get_or_insert(i);
+                i += n;
+            }
+            Fold::Drop(n) => i += n,
+            fold => {
+                if let Some(start) = pending_space.take() {
+                    if emitted_any {
+                        emit(Emit::Byte(b' '), (start, i));
+                    }
+                }
+                emitted_any = true;
+                match fold {
+                    Fold::Replace(b, n) => {
+                        emit(Emit::Byte(b), (i, i + n));
+                        i += n;
+                    }
+                    _ => {
+                        emit(Emit::Bytes(&line[i..i + 1]), (i, i + 1));
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Maps positions in the normalised line back to the original line.
+///
+/// Built only when a match must be cut out of its line, which is rare, so
+/// the hot path never pays for it.
+#[derive(Debug, Default)]
+pub struct OffsetMap {
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl OffsetMap {
+    /// Builds the map for `line`.
+    pub fn new(line: &[u8]) -> OffsetMap {
+        let mut map = OffsetMap::default();
+        if is_normal(line) {
+            map.starts.extend(0..line.len());
+            map.ends.extend(1..=line.len());
+        } else {
+            walk(line, |emit, (s, e)| {
+                let n = match emit {
+                    Emit::Byte(_) => 1,
+                    Emit::Bytes(b) => b.len(),
+                };
+                for _ in 0..n {
+                    map.starts.push(s);
+                    map.ends.push(e);
+                }
+            });
+        }
+        map
+    }
+
+    /// The original byte range covered by the normalised range `start..end`
+    /// (`start < end`).
+    pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        debug_assert!(start < end && end <= self.starts.len());
+        (self.starts[start], self.ends[end - 1])
+    }
+}
+
+/// Number of words in a normalised line (space-separated runs).
+pub fn word_count(normalized: &[u8]) -> usize {
+    if normalized.is_empty() {
+        0
+    } else {
+        memchr::memchr_iter(b' ', normalized).count() + 1
+    }
+}
+
+/// True for ASCII and Unicode white space, the way normalisation sees it.
+pub fn is_blank(line: &[u8]) -> bool {
+    let mut i = 0;
+    while i < line.len() {
+        match classify(line, i) {
+            Fold::Space(n) | Fold::Drop(n) => i += n,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The character just before byte `pos` of `text`, if it is valid UTF-8.
+pub fn char_before(text: &[u8], pos: usize) -> Option<char> {
+    let start = pos.saturating_sub(4);
+    (start..pos)
+        .rev()
+        .find_map(|s| std::str::from_utf8(&text[s..pos]).ok())
+        .and_then(|s| s.chars().next_back())
+}
+
+/// The character starting at byte `pos` of `text`, if it is valid UTF-8.
+pub fn char_at(text: &[u8], pos: usize) -> Option<char> {
+    let end = (pos + 4).min(text.len());
+    (pos + 1..=end)
+        .find_map(|e| std::str::from_utf8(&text[pos..e]).ok())
+        .and_then(|s| s.chars().next())
+}
+
+/// True when a match of `start..end` in `text` does not cut into a word:
+/// an alphanumeric edge of the match must not touch another alphanumeric.
+pub fn at_word_boundaries(text: &[u8], start: usize, end: usize) -> bool {
+    let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let starts_ok = !(alnum(char_at(text, start)) && alnum(char_before(text, start)));
+    let ends_ok = !(alnum(char_before(text, end)) && alnum(char_at(text, end)));
+    starts_ok && ends_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        let mut out = Vec::new();
+        normalize(s.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn folds_space_quotes_and_trims() {
+        let cases = [
+            ("plain text", "plain text"),
+            ("  padded  ", "padded"),
+            ("a \t b", "a b"),
+            ("a\u{a0}b", "a b"),
+            ("a\u{2009}\u{a0} b", "a b"),
+            ("a\u{3000}b", "a b"),
+            ("Don\u{2019}t", "Don't"),
+            ("\u{2018}q\u{2019}", "'q'"),
+            ("\u{201c}quoted\u{201d}", "\"quoted\""),
+            ("zero\u{200b}width", "zerowidth"),
+            ("\u{feff}bom", "bom"),
+            ("caf\u{e9} \u{2014} ok", "caf\u{e9} \u{2014} ok"),
+            ("   ", ""),
+            ("", ""),
+            ("trailing\r", "trailing"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(norm(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_passes_through() {
+        let mut out = Vec::new();
+        normalize(b"a\xff  b\xe2", &mut out);
+        assert_eq!(out, b"a\xff b\xe2");
+    }
+
+    #[test]
+    fn offset_map_points_back_to_original_bytes() {
+        let line = "  Don\u{2019}t\u{a0}\u{a0}miss".as_bytes();
+        let mut out = Vec::new();
+        normalize(line, &mut out);
+        assert_eq!(out, b"Don't miss");
+        let map = OffsetMap::new(line);
+        // "Don't" in the normalised line is bytes 0..5.
+        let (s, e) = map.original(0, 5);
+        assert_eq!(&line[s..e], "Don\u{2019}t".as_bytes());
+        // "miss" is 6..10.
+        let (s, e) = map.original(6, 10);
+        assert_eq!(&line[s..e], b"miss");
+        // The folded space covers both no-break spaces.
+        let (s, e) = map.original(5, 6);
+        assert_eq!(&line[s..e], "\u{a0}\u{a0}".as_bytes());
+    }
+
+    #[test]
+    fn identity_map_for_normal_lines() {
+        let map = OffsetMap::new(b"abc def");
+        assert_eq!(map.original(4, 7), (4, 7));
+    }
+
+    #[test]
+    fn counts_words() {
+        assert_eq!(word_count(b""), 0);
+        assert_eq!(word_count(b"one"), 1);
+        assert_eq!(word_count(b"one two three"), 3);
+    }
+
+    #[test]
+    fn word_boundaries() {
+        let t = "Shared share caf\u{e9}s".as_bytes();
+        assert!(!at_word_boundaries(t, 0, 5)); // "Share" inside "Shared"
+        assert!(at_word_boundaries(t, 7, 12)); // "share"
+        assert!(!at_word_boundaries(t, 13, 16)); // "caf" inside "cafés"
+        assert!(at_word_boundaries(b"x (a) y", 2, 5));
+    }
+
+    #[test]
+    fn blank_lines() {
+        assert!(is_blank(b""));
+        assert!(is_blank(" \t\u{a0}\r".as_bytes()));
+        assert!(!is_blank(b" x "));
+    }
+}

@@ -1,0 +1,779 @@
+//! The rules file: parsing it into a [`RuleSet`] that keeps every rule's origin.
+//!
+//! The grammar is written down for users in `rules/README.md`. In short:
+//!
+//! ```text
+//! # a comment
+//! [line]                 # drop a line that is exactly the phrase
+//! Skip Navigation
+//! [contains max-words=8] # drop a short line that contains the phrase
+//! Your browser is out of date
+//! [regex:line]
+//! string\(\d+\) ".*
+//! [settings]
+//! repeated-lines = on
+//! ```
+//!
+//! ```
+//! use dechrome::rules::{Action, RuleSet};
+//!
+//! let mut set = RuleSet::new();
+//! set.add_source("my.rules", "[line]\nSkip Navigation\n").unwrap();
+//! let rule = &set.rules()[0];
+//! assert_eq!(rule.action, Action::Line);
+//! assert_eq!(rule.origin.to_string(), "my.rules:2");
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::error::{RuleError, RulesError};
+use crate::normalize::normalize;
+
+/// Where a rule came from: file, line and the raw text of that line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The file as the user named it; embedded defaults as `rules/NAME.rules`.
+    pub file: Arc<str>,
+    /// 1-based line number.
+    pub line: usize,
+    /// The line as written (trimmed).
+    pub text: String,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// What a rule does to the line it matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    /// Drop a line whose whole normalised text is the phrase.
+    Line,
+    /// Drop a short line that contains the phrase.
+    Contains,
+    /// Cut the phrase out of its line, keep the rest.
+    Phrase,
+    /// Cut the marker line and everything after it, when it is near the end.
+    Tail,
+    /// Cut everything up to and including the marker line, when it is near the start.
+    Head,
+}
+
+impl Action {
+    /// The section name of the literal form (`line`, `contains`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Line => "line",
+            Action::Contains => "contains",
+            Action::Phrase => "phrase",
+            Action::Tail => "tail",
+            Action::Head => "head",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Action> {
+        Some(match name {
+            "line" => Action::Line,
+            "contains" => Action::Contains,
+            "phrase" => Action::Phrase,
+            "tail" => Action::Tail,
+            "head" => Action::Head,
+            _ => return None,
+        })
+    }
+
+    /// True for the actions that look only at short lines (the word guard).
+    pub fn is_guarded(self) -> bool {
+        matches!(self, Action::Contains | Action::Tail | Action::Head)
+    }
+}
+
+/// What a rule matches.
+#[derive(Clone, Debug)]
+pub enum Pattern {
+    /// A phrase, stored in normalised form.
+    Literal(Vec<u8>),
+    /// A regular expression over the normalised line (case-insensitive).
+    Regex(Regex),
+}
+
+/// A limit on the number of words of a line a guarded rule may remove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WordLimit {
+    /// Use the `max-words` setting.
+    Default,
+    /// At most this many words.
+    AtMost(usize),
+    /// No limit.
+    Any,
+}
+
+/// One rule of a rules file.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// What it does.
+    pub action: Action,
+    /// What it matches.
+    pub pattern: Pattern,
+    /// Word guard for `contains`, `tail` and `head` rules (section option `max-words`).
+    pub max_words: WordLimit,
+    /// Position guard for `head` and `tail` rules (section option `within`), a
+    /// fraction of the document's bytes; `None` uses the setting.
+    pub within: Option<f64>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+impl Rule {
+    /// True when the rule is a regular expression.
+    pub fn is_regex(&self) -> bool {
+        matches!(self.pattern, Pattern::Regex(_))
+    }
+
+    /// The section the rule sits in, as written (`contains`, `regex:tail`, ...).
+    pub fn section(&self) -> String {
+        if self.is_regex() {
+            format!("regex:{}", self.action.name())
+        } else {
+            self.action.name().to_string()
+        }
+    }
+}
+
+/// A menu or social-network label (`[menu]` section).
+#[derive(Clone, Debug)]
+pub struct Label {
+    /// Normalised, ASCII-lower-cased label.
+    pub key: Vec<u8>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// A built-in detector's switch and its parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectorSetting {
+    /// On or off.
+    pub enabled: bool,
+    /// The detector's numeric parameter (see [`Settings`]).
+    pub min: usize,
+    /// Where it was last set, if not left at its default.
+    pub origin: Option<Origin>,
+}
+
+/// The `[settings]` section: thresholds and switches of the built-in detectors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// `max-words`: the default word guard of `contains`, `tail` and `head` rules.
+    pub max_words: usize,
+    /// `head.within`: a head marker must start in this first share of the document's bytes.
+    pub head_within: f64,
+    /// `tail.within`: a tail marker must start in this last share of the document's bytes.
+    pub tail_within: f64,
+    /// `repeated-lines`: drop a later copy of a line; `min` is `repeated-lines.min-words`.
+    pub repeated_lines: DetectorSetting,
+    /// `repeated-lines.window`: a copy counts only within this many non-blank
+    /// lines of the previous one (0: anywhere in the document).
+    pub repeated_window: usize,
+    /// `doubled-lines`: a line that is one text pasted twice; `min` is `doubled-lines.min-words`.
+    pub doubled_lines: DetectorSetting,
+    /// `menu-runs`: a run of `[menu]` labels; `min` is `menu-runs.min-run` (labels in the run).
+    pub menu_runs: DetectorSetting,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        let on = |min| DetectorSetting {
+            enabled: true,
+            min,
+            origin: None,
+        };
+        Settings {
+            max_words: 12,
+            head_within: 0.5,
+            tail_within: 0.5,
+            repeated_lines: on(4),
+            repeated_window: 8,
+            doubled_lines: on(3),
+            menu_runs: on(3),
+        }
+    }
+}
+
+/// The setting keys, for messages and docs.
+pub const SETTING_KEYS: &[&str] = &[
+    "max-words",
+    "head.within",
+    "tail.within",
+    "repeated-lines",
+    "repeated-lines.min-words",
+    "repeated-lines.window",
+    "doubled-lines",
+    "doubled-lines.min-words",
+    "menu-runs",
+    "menu-runs.min-run",
+];
+
+impl Settings {
+    fn set(&mut self, key: &str, value: &str, origin: &Origin) -> Result<(), String> {
+        match key {
+            "max-words" => self.max_words = parse_count(value)?,
+            "repeated-lines.window" => self.repeated_window = parse_count(value)?,
+            "head.within" => self.head_within = parse_share(value)?,
+            "tail.within" => self.tail_within = parse_share(value)?,
+            "repeated-lines" | "doubled-lines" | "menu-runs" => {
+                let enabled = parse_switch(value)?;
+                let d = self.detector_mut(key);
+                d.enabled = enabled;
+                d.origin = Some(origin.clone());
+            }
+            "repeated-lines.min-words" | "doubled-lines.min-words" | "menu-runs.min-run" => {
+                let n = parse_count(value)?;
+                if n == 0 {
+                    return Err(format!("{key} must be at least 1"));
+                }
+                let name = key.split('.').next().unwrap_or_default();
+                let d = self.detector_mut(name);
+                d.min = n;
+                d.origin.get_or_insert_with(|| origin.clone());
+            }
+            _ => {
+                return Err(format!(
+                    "unknown setting `{key}` (known: {})",
+                    SETTING_KEYS.join(", ")
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn detector_mut(&mut self, name: &str) -> &mut DetectorSetting {
+        match name {
+            "repeated-lines" => &mut self.repeated_lines,
+            "doubled-lines" => &mut self.doubled_lines,
+            _ => &mut self.menu_runs,
+        }
+    }
+}
+
+fn parse_count(value: &str) -> Result<usize, String> {
+    value
+        .parse::<usize>()
+        .map_err(|_| format!("expected a whole number, found `{value}`"))
+}
+
+fn parse_switch(value: &str) -> Result<bool, String> {
+    match value {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(format!("expected `on` or `off`, found `{value}`")),
+    }
+}
+
+/// A share of the document: `40%` or `0.4`, between 0 and 1.
+fn parse_share(value: &str) -> Result<f64, String> {
+    let share = match value.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
+        None => value.parse::<f64>(),
+    }
+    .map_err(|_| format!("expected a share like `40%` or `0.4`, found `{value}`"))?;
+    if (0.0..=1.0).contains(&share) {
+        Ok(share)
+    } else {
+        Err(format!(
+            "a share must be between 0% and 100%, found `{value}`"
+        ))
+    }
+}
+
+/// The largest compiled size a rule's regex may have.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// What a section header chose.
+#[derive(Clone, Debug)]
+enum Section {
+    Rules {
+        action: Action,
+        regex: bool,
+        max_words: WordLimit,
+        within: Option<f64>,
+    },
+    Menu,
+    Settings,
+    /// Under a header that failed to parse: its lines are skipped silently.
+    Invalid,
+}
+
+/// All rules, labels and settings loaded from one or more rules files.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    labels: Vec<Label>,
+    settings: Settings,
+}
+
+impl RuleSet {
+    /// An empty rule set with default settings.
+    pub fn new() -> RuleSet {
+        RuleSet::default()
+    }
+
+    /// The embedded default rules (`rules/*.rules`, compiled into the binary).
+    pub fn defaults() -> RuleSet {
+        let mut set = RuleSet::new();
+        for (name, text) in crate::defaults::FILES {
+            set.add_source(name, text)
+                .unwrap_or_else(|e| panic!("embedded rules are invalid:\n{e}"));
+        }
+        set
+    }
+
+    /// The rules in load order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The `[menu]` labels in load order.
+    pub fn labels(&self) -> &[Label] {
+        &self.labels
+    }
+
+    /// The settings after every file loaded so far (later files win).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Parses one rules file and adds its rules. `name` is how messages and
+    /// `--explain` name the file.
+    ///
+    /// Every bad line is reported, not just the first; the good lines of a
+    /// file with errors are still added, so callers that stop on error should
+    /// check the result before using the set.
+    pub fn add_source(&mut self, name: &str, text: &str) -> Result<(), RulesError> {
+        self.add_bytes(name, text.as_bytes())
+    }
+
+    /// Like [`RuleSet::add_source`], for raw bytes: a line that is not UTF-8 is an error.
+    pub fn add_bytes(&mut self, name: &str, text: &[u8]) -> Result<(), RulesError> {
+        let file: Arc<str> = Arc::from(name);
+        let mut errors = RulesError::default();
+        let mut section: Option<Section> = None;
+        let mut norm = Vec::new();
+        for (idx, raw) in text.split(|&b| b == b'\n').enumerate() {
+            let line_no = idx + 1;
+            let mut error = |message: String, detail: Option<String>| {
+                errors.errors.push(RuleError {
+                    file: name.to_string(),
+                    line: line_no,
+                    message,
+                    detail,
+                })
+            };
+            let Ok(raw) = std::str::from_utf8(raw) else {
+                error("the line is not valid UTF-8".into(), None);
+                continue;
+            };
+            let line = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let origin = Origin {
+                file: file.clone(),
+                line: line_no,
+                text: line.to_string(),
+            };
+            if is_header(line) {
+                match parse_header(line) {
+                    Ok(s) => section = Some(s),
+                    Err(message) => {
+                        error(message, None);
+                        // Lines under a bad header are not reported again.
+                        section = Some(Section::Invalid);
+                    }
+                }
+                continue;
+            }
+            match &section {
+                Some(Section::Invalid) => {}
+                None => error(
+                    "a rule before any section; start with a header such as `[line]`".into(),
+                    None,
+                ),
+                Some(Section::Settings) => {
+                    let Some((key, value)) = line.split_once('=') else {
+                        error(
+                            format!("expected `key = value` in [settings], found `{line}`"),
+                            None,
+                        );
+                        continue;
+                    };
+                    if let Err(message) = self.settings.set(key.trim(), value.trim(), &origin) {
+                        error(message, None);
+                    }
+                }
+                Some(Section::Menu) => {
+                    normalize(unescape(line).as_bytes(), &mut norm);
+                    norm.make_ascii_lowercase();
+                    self.labels.push(Label {
+                        key: norm.clone(),
+                        origin,
+                    });
+                }
+                Some(Section::Rules {
+                    action,
+                    regex,
+                    max_words,
+                    within,
+                }) => {
+                    let pattern = if *regex {
+                        // Regexes are taken as written: `\[` is already a regex escape.
+                        match compile_regex(line, *action) {
+                            Ok(re) => Pattern::Regex(re),
+                            Err((message, detail)) => {
+                                error(message, detail);
+                                continue;
+                            }
+                        }
+                    } else {
+                        normalize(unescape(line).as_bytes(), &mut norm);
+                        if norm.is_empty() {
+                            error("the phrase is empty after normalisation".into(), None);
+                            continue;
+                        }
+                        Pattern::Literal(norm.clone())
+                    };
+                    self.rules.push(Rule {
+                        action: *action,
+                        pattern,
+                        max_words: *max_words,
+                        within: *within,
+                        origin,
+                    });
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// A section header: `[name ...]` where the name is made of ASCII letters,
+/// `:` and `-` (a known name even without the closing `]`, so that a typo is
+/// reported). Other lines starting with `[` are rules (a regex character
+/// class, say); a phrase or regex that looks like a header is written `\[...]`
+/// or `(?:[...])`.
+fn is_header(line: &str) -> bool {
+    let Some(inner) = line.strip_prefix('[') else {
+        return false;
+    };
+    let name_end = inner
+        .find(|c: char| !(c.is_ascii_alphabetic() || c == ':' || c == '-'))
+        .unwrap_or(inner.len());
+    let name = &inner[..name_end];
+    let name_ends_well = matches!(inner[name_end..].chars().next(), Some(' ' | ']') | None);
+    let known = SECTIONS.contains(&name);
+    !name.is_empty() && name_ends_well && (line.ends_with(']') || known)
+}
+
+/// Every section name.
+pub const SECTIONS: &[&str] = &[
+    "line",
+    "contains",
+    "phrase",
+    "tail",
+    "head",
+    "regex:line",
+    "regex:contains",
+    "regex:phrase",
+    "regex:tail",
+    "regex:head",
+    "menu",
+    "settings",
+];
+
+/// In a phrase, `\#` and `\[` at the start stand for a literal `#` or `[`.
+fn unescape(line: &str) -> String {
+    match line.strip_prefix('\\') {
+        Some(rest) if rest.starts_with('#') || rest.starts_with('[') || rest.starts_with('\\') => {
+            rest.to_string()
+        }
+        _ => line.to_string(),
+    }
+}
+
+fn parse_header(line: &str) -> Result<Section, String> {
+    let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
+        return Err(format!("a section header must end with `]`: `{line}`"));
+    };
+    let mut words = inner.split_whitespace();
+    let name = words.next().unwrap_or_default();
+    let (regex, action_name) = match name.strip_prefix("regex:") {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let mut section = match (name, Action::from_name(action_name)) {
+        ("settings", _) => Section::Settings,
+        ("menu", _) => Section::Menu,
+        (_, Some(action)) => Section::Rules {
+            action,
+            regex,
+            max_words: WordLimit::Default,
+            within: None,
+        },
+        _ => {
+            return Err(format!(
+                "unknown section `[{name}]` (known: {})",
+                SECTIONS.join(", ")
+            ))
+        }
+    };
+    for option in words {
+        let Some((key, value)) = option.split_once('=') else {
+            return Err(format!(
+                "expected `option=value` in the header, found `{option}`"
+            ));
+        };
+        match (&mut section, key) {
+            (
+                Section::Rules {
+                    action, max_words, ..
+                },
+                "max-words",
+            ) if action.is_guarded() => {
+                *max_words = if value == "any" {
+                    WordLimit::Any
+                } else {
+                    WordLimit::AtMost(parse_count(value)?)
+                };
+            }
+            (
+                Section::Rules {
+                    action: Action::Head | Action::Tail,
+                    within,
+                    ..
+                },
+                "within",
+            ) => *within = Some(parse_share(value)?),
+            _ => return Err(format!("option `{key}` does not apply to `[{name}]`")),
+        }
+    }
+    Ok(section)
+}
+
+fn compile_regex(text: &str, action: Action) -> Result<Regex, (String, Option<String>)> {
+    let pattern = if action == Action::Line {
+        format!("^(?:{text})$")
+    } else {
+        text.to_string()
+    };
+    RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(4 * REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::Syntax(msg) => {
+                // The syntax message is "regex parse error:\n<pattern>\n<caret>\nerror: <what>".
+                let what = msg
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.strip_prefix("error: "))
+                    .unwrap_or("syntax error")
+                    .to_string();
+                let detail: Vec<&str> = msg
+                    .lines()
+                    .skip(1)
+                    .filter(|l| !l.starts_with("error: "))
+                    .map(|l| l.strip_prefix("    ").unwrap_or(l))
+                    .collect();
+                (format!("invalid regex: {what}"), Some(detail.join("\n")))
+            }
+            regex::Error::CompiledTooBig(limit) => (
+                format!("regex too large: its compiled form exceeds {limit} bytes"),
+                None,
+            ),
+            other => (format!("invalid regex: {other}"), None),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RuleSet, RulesError> {
+        let mut set = RuleSet::new();
+        set.add_source("t.rules", text).map(|()| set)
+    }
+
+    fn error_lines(text: &str) -> Vec<usize> {
+        parse(text)
+            .unwrap_err()
+            .errors
+            .iter()
+            .map(|e| e.line)
+            .collect()
+    }
+
+    #[test]
+    fn rules_keep_file_line_and_text() {
+        let set =
+            parse("# header\n\n[line]\nSkip Navigation\n\n[contains]\n  Close X  \n").unwrap();
+        let got: Vec<(String, Action, usize, &str)> = set
+            .rules()
+            .iter()
+            .map(|r| {
+                (
+                    r.origin.file.to_string(),
+                    r.action,
+                    r.origin.line,
+                    r.origin.text.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("t.rules".into(), Action::Line, 4, "Skip Navigation"),
+                ("t.rules".into(), Action::Contains, 7, "Close X"),
+            ]
+        );
+    }
+
+    #[test]
+    fn phrases_are_stored_normalised() {
+        let set = parse("[phrase]\nDon\u{2019}t   miss\n").unwrap();
+        match &set.rules()[0].pattern {
+            Pattern::Literal(p) => assert_eq!(p, b"Don't miss"),
+            Pattern::Regex(_) => panic!("literal expected"),
+        }
+    }
+
+    #[test]
+    fn every_section_parses() {
+        let text = "[line]\na\n[contains]\nb\n[phrase]\nc\n[tail]\nd\n[head]\ne\n\
+                    [regex:line]\nf+\n[regex:contains]\ng+\n[regex:phrase]\nh+\n\
+                    [regex:tail]\ni+\n[regex:head]\nj+\n[menu]\nHome\n[settings]\nmax-words = 9\n";
+        let set = parse(text).unwrap();
+        let sections: Vec<String> = set.rules().iter().map(Rule::section).collect();
+        assert_eq!(
+            sections,
+            [
+                "line",
+                "contains",
+                "phrase",
+                "tail",
+                "head",
+                "regex:line",
+                "regex:contains",
+                "regex:phrase",
+                "regex:tail",
+                "regex:head"
+            ]
+        );
+        assert_eq!(set.labels()[0].key, b"home");
+        assert_eq!(set.settings().max_words, 9);
+    }
+
+    #[test]
+    fn errors_name_every_bad_line() {
+        let text = "orphan\n[nosuch]\nunder bad header\n[regex:line]\nstring(\\d+\n\
+                    ok\n[settings]\nmax-words = lots\nfoo = 1\nno equals\n[contains max-words=x]\n";
+        assert_eq!(error_lines(text), vec![1, 2, 5, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn bad_regex_message_has_caret_detail() {
+        let err = parse("[regex:contains]\nstring(\\d+\n").unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("t.rules:2: invalid regex: unclosed group"),
+            "{shown}"
+        );
+        assert!(shown.contains('^'), "{shown}");
+    }
+
+    #[test]
+    fn oversized_regex_is_an_error() {
+        let err = parse("[regex:contains]\n\\w{1000}\\w{1000}\\w{1000}\n").unwrap_err();
+        assert_eq!(err.errors[0].line, 2);
+        assert!(err.errors[0].message.contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn section_options() {
+        let set =
+            parse("[tail within=30% max-words=any]\nMore\n[contains max-words=5]\nx\n").unwrap();
+        assert_eq!(set.rules()[0].within, Some(0.3));
+        assert_eq!(set.rules()[0].max_words, WordLimit::Any);
+        assert_eq!(set.rules()[1].max_words, WordLimit::AtMost(5));
+        assert_eq!(error_lines("[phrase max-words=3]\n"), vec![1]);
+        assert_eq!(error_lines("[contains within=10%]\n"), vec![1]);
+        assert_eq!(error_lines("[tail within=150%]\n"), vec![1]);
+    }
+
+    #[test]
+    fn settings_switch_detectors_and_later_files_win() {
+        let mut set = parse("[settings]\nrepeated-lines = off\nmenu-runs.min-run = 4\n").unwrap();
+        assert!(!set.settings().repeated_lines.enabled);
+        assert_eq!(set.settings().menu_runs.min, 4);
+        set.add_source(
+            "u.rules",
+            "[settings]\nrepeated-lines = on\ntail.within = 25%\n",
+        )
+        .unwrap();
+        assert!(set.settings().repeated_lines.enabled);
+        assert_eq!(
+            set.settings()
+                .repeated_lines
+                .origin
+                .as_ref()
+                .unwrap()
+                .to_string(),
+            "u.rules:2"
+        );
+        assert_eq!(set.settings().tail_within, 0.25);
+        assert_eq!(error_lines("[settings]\nmenu-runs.min-run = 0\n"), vec![2]);
+    }
+
+    #[test]
+    fn header_or_rule() {
+        let cases = [
+            ("[line]", true),
+            ("[contains max-words=3]", true),
+            ("[regex:tail within=30%]", true),
+            ("[nosuch]", true),
+            ("[line", true),
+            ("[|\u{2022}/]", false),
+            ("[a-z]+ words", false),
+            ("[0-9]{4}", false),
+            ("plain", false),
+        ];
+        for (line, want) in cases {
+            assert_eq!(is_header(line), want, "{line}");
+        }
+        let set = parse("[regex:line]\n[|\u{2022}]\n").unwrap();
+        assert!(set.rules()[0].is_regex());
+    }
+
+    #[test]
+    fn escapes_and_invalid_utf8() {
+        let set = parse("[line]\n\\# not a comment\n\\[not a header]\n").unwrap();
+        assert_eq!(set.rules()[0].origin.text, "\\# not a comment");
+        match &set.rules()[1].pattern {
+            Pattern::Literal(p) => assert_eq!(p, b"[not a header]"),
+            Pattern::Regex(_) => unreachable!(),
+        }
+        let mut set = RuleSet::new();
+        let err = set
+            .add_bytes("b.rules", b"[line]\nok\n\xff\xfe\n")
+            .unwrap_err();
+        assert_eq!(err.errors[0].line, 3);
+    }
+}

@@ -1,0 +1,342 @@
+//! CLI behaviour, through the real binary.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+use crate::util::{copy_tree, fixtures, tree};
+
+fn dechrome() -> Command {
+    Command::cargo_bin("dechrome").unwrap()
+}
+
+fn seed(n: &str) -> std::path::PathBuf {
+    fixtures().join(format!("seeds/{n}.txt"))
+}
+
+/// The line of `rules/FILE` that is exactly `text` (ASCII case ignored).
+fn rule_line(file: &str, text: &str) -> usize {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("rules")
+        .join(file);
+    let rules = std::fs::read_to_string(path).unwrap();
+    rules
+        .lines()
+        .position(|l| l.trim().eq_ignore_ascii_case(text))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("no rule `{text}` in rules/{file}"))
+}
+
+#[test]
+fn explain_names_the_rule_that_removed_skip_navigation() {
+    let line = rule_line("navigation.rules", "Skip Navigation");
+    let out = dechrome()
+        .arg("--explain")
+        .arg(seed("004"))
+        .env("NO_COLOR", "1")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let entry = out
+        .lines()
+        .find(|l| l.contains("004.txt:1:"))
+        .unwrap_or_else(|| panic!("no entry for line 1:\n{out}"));
+    assert!(
+        entry.contains(&format!("rules/navigation.rules:{line}")),
+        "{entry}"
+    );
+    assert!(entry.contains(" line "), "action named: {entry}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no colour when NO_COLOR is set or not a terminal"
+    );
+}
+
+#[test]
+fn explain_colours_only_when_asked() {
+    dechrome()
+        .args(["--explain", "--color", "always"])
+        .arg(seed("004"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\u{1b}["));
+}
+
+#[test]
+fn bad_rules_are_reported_as_file_line_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.rules");
+    std::fs::write(&bad, "[line]\nok\n[nosuch]\nx\n[regex:line]\nstring(\\d+\n").unwrap();
+    let out_dir = tmp.path().join("out");
+    let assert = dechrome()
+        .arg("-r")
+        .arg(&bad)
+        .arg("-o")
+        .arg(&out_dir)
+        .arg(seed("000"))
+        .assert()
+        .code(2)
+        .stdout("");
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let name = bad.display().to_string();
+    assert!(
+        stderr.contains(&format!("{name}:3: unknown section `[nosuch]`")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{name}:6: invalid regex")),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists(), "no output before the rules are good");
+
+    dechrome()
+        .args(["rules", "check"])
+        .arg(&bad)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn rules_check_and_show() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.rules");
+    std::fs::write(&good, "[contains]\nRead more\n[menu]\nHome\n").unwrap();
+    dechrome()
+        .args(["rules", "check"])
+        .arg(&good)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok (1 rules, 1 menu labels)"));
+    dechrome()
+        .args(["rules", "show"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("# ==> rules/navigation.rules <=="))
+        .stdout(predicate::str::contains("[settings]"));
+}
+
+#[test]
+fn directory_tree_is_mirrored_identically_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_tree(&fixtures().join("seeds"), &input.join("seeds"));
+    copy_tree(&fixtures().join("seeds"), &input.join("nested/deeper"));
+    // The development set, when it sits beside the checkout.
+    let devset = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/devset");
+    if devset.is_dir() {
+        copy_tree(&devset, &input.join("devset"));
+    }
+    let before = tree(&input);
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("out{threads}"));
+        dechrome()
+            .args(["-j", threads, "-o"])
+            .arg(&out)
+            .arg(&input)
+            .assert()
+            .success()
+            .stdout("");
+        outputs.push(tree(&out));
+    }
+    assert_eq!(tree(&input), before, "inputs unchanged");
+    assert!(outputs[0] == outputs[1], "-j1 and -j2 outputs differ");
+    let in_paths: Vec<_> = before.iter().map(|(p, _)| p.clone()).collect();
+    let out_paths: Vec<_> = outputs[0].iter().map(|(p, _)| p.clone()).collect();
+    assert_eq!(
+        in_paths, out_paths,
+        "tree mirrored, no temporary files left"
+    );
+    let cleaned = &outputs[0]
+        .iter()
+        .find(|(p, _)| p.ends_with("seeds/004.txt"))
+        .unwrap()
+        .1;
+    assert!(!String::from_utf8_lossy(cleaned).contains("Skip Navigation"));
+}
+
+#[test]
+fn stdout_output_is_identical_for_any_thread_count() {
+    let run = |threads: &str| {
+        dechrome()
+            .args(["-j", threads])
+            .arg(fixtures().join("seeds"))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("7"));
+}
+
+#[test]
+fn reads_stdin_without_paths_or_with_dash() {
+    for args in [&[][..], &["-"][..]] {
+        dechrome()
+            .args(args)
+            .write_stdin("Skip Navigation\nThe story.\n")
+            .assert()
+            .success()
+            .stdout("The story.\n");
+    }
+}
+
+#[test]
+fn a_missing_input_is_reported_and_the_rest_processed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let missing = tmp.path().join("missing.txt");
+    dechrome()
+        .arg("-o")
+        .arg(&out)
+        .arg(seed("001"))
+        .arg(&missing)
+        .arg(seed("002"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("missing.txt"));
+    assert!(out.join("001.txt").is_file());
+    assert!(out.join("002.txt").is_file());
+}
+
+#[test]
+fn never_writes_over_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("page.txt");
+    std::fs::write(&page, "Skip Navigation\nStory.\n").unwrap();
+    dechrome()
+        .arg("-o")
+        .arg(tmp.path())
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "output directory is an input directory",
+        ));
+    dechrome()
+        .arg("-o")
+        .arg(tmp.path())
+        .arg(&page)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("refusing to overwrite an input"));
+    assert_eq!(std::fs::read(&page).unwrap(), b"Skip Navigation\nStory.\n");
+}
+
+#[test]
+fn own_rules_with_and_without_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mine = tmp.path().join("mine.rules");
+    std::fs::write(&mine, "[contains]\nRead our print edition\n").unwrap();
+    let page = "Skip Navigation\nStory.\nRead our print edition today\n";
+    dechrome()
+        .arg("-r")
+        .arg(&mine)
+        .write_stdin(page)
+        .assert()
+        .success()
+        .stdout("Story.\n");
+    dechrome()
+        .arg("--no-default-rules")
+        .arg("-r")
+        .arg(&mine)
+        .write_stdin(page)
+        .assert()
+        .success()
+        .stdout("Skip Navigation\nStory.\n");
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big.txt");
+    let line = "An article paragraph that is long enough to be kept by every rule.\n";
+    std::fs::write(&big, line.repeat(100_000)).unwrap();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .arg(&big)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is dropped here: the pipe is closed.
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+#[test]
+fn completions_and_man_page() {
+    dechrome()
+        .args(["completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dechrome"));
+    dechrome()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH dechrome"));
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    dechrome()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes:"));
+}
+
+#[test]
+fn sigint_leaves_only_complete_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let page = std::fs::read(seed("004")).unwrap();
+    for i in 0..4000 {
+        std::fs::write(input.join(format!("{i:05}.txt")), &page).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .args(["-j", "2", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first outputs appear, then interrupt.
+    let start = std::time::Instant::now();
+    while !out.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let code = output.status.code();
+    assert!(code == Some(130) || code == Some(0), "exit {code:?}");
+    let cleaner = dechrome::Cleaner::new(dechrome::RuleSet::defaults()).unwrap();
+    let want = cleaner.clean(&page).apply(&page);
+    let written = tree(&out);
+    for (path, bytes) in &written {
+        let name = path.to_string_lossy();
+        assert!(!name.contains(".tmp"), "temporary file left: {name}");
+        assert_eq!(bytes, &want, "{name} is incomplete");
+    }
+    if code == Some(130) {
+        assert!(written.len() < 4000, "an interrupted run stopped early");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+    }
+}

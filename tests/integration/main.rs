@@ -1,0 +1,5 @@
+//! The one integration-test binary: golden fixtures and CLI behaviour.
+
+mod cli;
+mod golden;
+mod util;
