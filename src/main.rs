@@ -151,10 +151,7 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
     })?;
     out.flush()?;
     if summary.interrupted {
-        eprintln!(
-            "dechrome: interrupted after {} document(s); every file written is complete",
-            summary.documents + summary.failed
-        );
+        eprintln!("dechrome: interrupted; every file written is complete");
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     failed += summary.failed;
