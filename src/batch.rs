@@ -1,36 +1,50 @@
 //! The parallel driver: finds the documents under the input paths, cleans them
 //! on a rayon pool and hands the results back in input order.
 //!
-//! Output order never depends on the thread count: documents are cleaned in
-//! bounded chunks with an ordered `par_iter().collect()`, and results are
-//! delivered chunk by chunk, in order. Files under `-o` are written
-//! atomically (a temporary file in the same directory, then a rename), so an
-//! interrupted run leaves only complete files, and never over an input.
+//! Two shapes of work, one code path:
+//! - many small text files: consecutive text files are cleaned in bounded
+//!   chunks, one file per task;
+//! - shards (JSONL, WARC, standard input): records are read in bounded
+//!   batches, each batch is cleaned in parallel, and the results are written
+//!   in input order before the next batch is read, so memory stays flat
+//!   whatever the size of the file.
+//!
+//! Output order never depends on the thread count (ordered
+//! `par_iter().collect()`, never `par_bridge`). Files under the output
+//! directory are written atomically (a temporary file in the same directory,
+//! then a rename), so an interrupted or failed file leaves nothing behind,
+//! and never over an input.
 //!
 //! ```no_run
 //! use std::path::PathBuf;
-//! use dechrome::batch::{discover, Batch, Destination};
+//! use dechrome::batch::{discover, Batch, Destination, Options};
 //! use dechrome::{Cleaner, RuleSet};
 //!
 //! let cleaner = Cleaner::new(RuleSet::defaults()).unwrap();
 //! let (docs, errors) = discover(&[PathBuf::from("pages/")], None);
 //! assert!(errors.is_empty());
-//! let batch = Batch::new(&cleaner, Destination::Directory(PathBuf::from("clean/")));
-//! let summary = batch.run(&docs, |_result| Ok(())).unwrap();
-//! println!("{} documents, {} changed", summary.documents, summary.changed);
+//! let options = Options { destination: Destination::Directory("clean/".into()), ..Options::default() };
+//! let batch = Batch::new(&cleaner, options);
+//! let summary = batch.run(&docs, &mut std::io::sink(), |_event| Ok(())).unwrap();
+//! println!("{} documents, {} changed", summary.stats.documents, summary.stats.changed);
 //! ```
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::attributes;
 use crate::clean::{Cleaner, Cleaning};
 use crate::error::InputError;
+use crate::format::jsonl::{Keys, Record};
+use crate::format::warc::{self, Item};
+use crate::format::{self, url_host, Compression, Format, Output};
+use crate::stats::{DocCounts, Stats};
 
-/// One document to clean.
+/// One input: a file or standard input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Document {
     /// Standard input.
@@ -45,11 +59,18 @@ pub enum Document {
 }
 
 impl Document {
-    /// How messages and explanations name the document.
+    /// How messages and explanations name the input.
     pub fn name(&self) -> String {
         match self {
             Document::Stdin => "<stdin>".to_string(),
             Document::File { path, .. } => path.display().to_string(),
+        }
+    }
+
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Document::Stdin => None,
+            Document::File { path, .. } => Some(path),
         }
     }
 }
@@ -97,11 +118,7 @@ pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Ve
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
-                    let relative = e
-                        .path()
-                        .strip_prefix(path)
-                        .unwrap_or(e.path())
-                        .to_path_buf();
+                    let relative = e.path().strip_prefix(path).unwrap_or(e.path()).to_path_buf();
                     docs.push(Document::File {
                         path: e.path().to_path_buf(),
                         relative,
@@ -122,69 +139,300 @@ pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Ve
 }
 
 /// Where cleaned text goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Destination {
-    /// Returned to the caller (who prints it, for instance).
-    Caller,
-    /// Written under this directory, mirroring the inputs.
+    /// To the writer given to [`Batch::run`] (standard output, say), uncompressed.
+    #[default]
+    Stream,
+    /// Under this directory, mirroring the inputs' paths and compression.
     Directory(PathBuf),
+    /// Nowhere (`--check`).
+    Nowhere,
 }
 
-/// What became of one document.
-#[derive(Debug)]
-pub struct Outcome<'a> {
-    /// The document.
-    pub document: &'a Document,
-    /// The original bytes (empty when reading failed).
-    pub original: Vec<u8>,
+/// Dolma attribute files to write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttributesOut {
+    /// The directory, mirroring the input paths.
+    pub dir: PathBuf,
+    /// The attribute name prefix (`NAME__removed`).
+    pub name: String,
+}
+
+/// How a batch reads and writes.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Format of every input (`--format`); `None`: by extension, text for standard input.
+    /// `Some(Format::Jsonl)` on a WARC input (recognised by its first bytes) converts it to JSONL.
+    pub format: Option<Format>,
+    /// JSONL field names.
+    pub keys: Keys,
+    /// A malformed record fails its whole file instead of passing through.
+    pub strict: bool,
+    /// Where cleaned text goes.
+    pub destination: Destination,
+    /// Dolma attribute files, if wanted.
+    pub attributes: Option<AttributesOut>,
+    /// Events carry the original and cleaned text (for explanations and diffs).
+    pub keep_text: bool,
+}
+
+/// One cleaned document.
+#[derive(Clone, Debug)]
+pub struct DocumentEvent {
+    /// The input's name.
+    pub name: String,
+    /// The record's 1-based line (JSONL) or record number (WARC) in its file.
+    pub record: Option<usize>,
+    /// The record's id, if it has one.
+    pub id: Option<String>,
+    /// The document text, with [`Options::keep_text`].
+    pub original: Option<Vec<u8>>,
+    /// The cleaned text, with [`Options::keep_text`].
+    pub cleaned: Option<Vec<u8>>,
     /// What was removed.
     pub cleaning: Cleaning,
-    /// The cleaned text, for [`Destination::Caller`].
-    pub cleaned: Option<Vec<u8>>,
-    /// Why the document could not be processed, if it could not.
-    pub error: Option<InputError>,
+    /// Counts for statistics.
+    pub counts: DocCounts,
 }
 
-/// Counts over a whole batch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What happened, in input order.
+#[derive(Debug)]
+pub enum Event {
+    /// A document was cleaned.
+    Document(DocumentEvent),
+    /// A record could not be cleaned; it was passed through unchanged (or,
+    /// with [`Options::strict`], failed its file).
+    Malformed {
+        /// The input's name.
+        name: String,
+        /// The line or record number.
+        record: usize,
+        /// Why.
+        reason: String,
+    },
+    /// An input could not be processed; nothing was written for it.
+    Failed(InputError),
+}
+
+/// Totals of a run.
+#[derive(Clone, Debug, Default)]
 pub struct Summary {
-    /// Documents processed successfully.
-    pub documents: usize,
-    /// Documents that lost at least one byte.
-    pub changed: usize,
-    /// Documents that failed.
+    /// Statistics, in input order.
+    pub stats: Stats,
+    /// Inputs that failed.
     pub failed: usize,
-    /// Bytes read.
-    pub bytes_in: u64,
-    /// Bytes removed.
-    pub bytes_removed: u64,
-    /// The run was cancelled before every document was processed.
+    /// The run was cancelled before every input was processed.
     pub interrupted: bool,
 }
 
-/// Cleans many documents on the current rayon pool.
+/// Records read per batch at most, and bytes per batch at most: enough to
+/// keep both cores busy, small enough that memory does not grow with the file.
+const BATCH_RECORDS: usize = 2048;
+const BATCH_BYTES: usize = 16 << 20;
+
+/// Cleans many documents on a rayon pool.
 #[derive(Debug)]
 pub struct Batch<'c> {
     cleaner: &'c Cleaner,
-    destination: Destination,
+    options: Options,
     pool: Option<&'c rayon::ThreadPool>,
     cancel: Option<&'c AtomicBool>,
 }
 
+/// A unit of work read from an input.
+enum Unit {
+    /// A whole text file.
+    Text(Vec<u8>),
+    /// A JSONL line (without its `\n`).
+    Line {
+        number: usize,
+        bytes: Vec<u8>,
+        newline: bool,
+    },
+    /// A WARC item.
+    Warc { number: usize, item: Item },
+}
+
+impl Unit {
+    fn len(&self) -> usize {
+        match self {
+            Unit::Text(b) | Unit::Line { bytes: b, .. } => b.len(),
+            Unit::Warc {
+                item: Item::Record(r),
+                ..
+            } => r.body.len(),
+            Unit::Warc {
+                item: Item::Damaged { bytes, .. },
+                ..
+            } => bytes.len(),
+        }
+    }
+}
+
+/// A unit after cleaning.
+struct Done {
+    /// Bytes for the output.
+    out: Vec<u8>,
+    /// The Dolma attribute row, if attributes are wanted and the unit has one.
+    attributes: Option<String>,
+    event: Option<Event>,
+    /// With `strict`, the reason the file fails.
+    fatal: Option<String>,
+}
+
+/// Reads units from one input.
+enum UnitReader {
+    Text(Option<format::Input>),
+    Jsonl { input: format::Input, line: usize },
+    Warc { reader: warc::Reader<format::Input>, record: usize },
+}
+
+impl UnitReader {
+    fn next_batch(&mut self) -> io::Result<Vec<Unit>> {
+        let mut units = Vec::new();
+        let mut bytes = 0;
+        while units.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
+            let unit = match self {
+                UnitReader::Text(input) => match input.take() {
+                    Some(mut input) => {
+                        let mut text = Vec::new();
+                        input.read_to_end(&mut text)?;
+                        Unit::Text(text)
+                    }
+                    None => break,
+                },
+                UnitReader::Jsonl { input, line } => {
+                    let mut bytes = Vec::new();
+                    if input.read_until(b'\n', &mut bytes)? == 0 {
+                        break;
+                    }
+                    *line += 1;
+                    let newline = bytes.last() == Some(&b'\n');
+                    if newline {
+                        bytes.pop();
+                    }
+                    Unit::Line {
+                        number: *line,
+                        bytes,
+                        newline,
+                    }
+                }
+                UnitReader::Warc { reader, record } => match reader.next() {
+                    Some(item) => {
+                        *record += 1;
+                        Unit::Warc {
+                            number: *record,
+                            item: item?,
+                        }
+                    }
+                    None => break,
+                },
+            };
+            bytes += unit.len();
+            units.push(unit);
+        }
+        Ok(units)
+    }
+}
+
+/// A file being written: a temporary file renamed into place when complete.
+struct Sink {
+    out: Output<tempfile::NamedTempFile>,
+    dest: PathBuf,
+}
+
+impl Sink {
+    fn create(dest: PathBuf, compression: Compression) -> io::Result<Sink> {
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        fs::create_dir_all(&parent)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".dechrome-")
+            .suffix(".tmp")
+            .tempfile_in(&parent)?;
+        Ok(Sink {
+            out: Output::new(tmp, compression)?,
+            dest,
+        })
+    }
+
+    fn commit(self, permissions_from: Option<&Path>) -> io::Result<()> {
+        let tmp = self.out.finish()?;
+        if let Some(meta) = permissions_from.and_then(|p| fs::metadata(p).ok()) {
+            // Best effort: a file system without permissions still gets the text.
+            let _ = fs::set_permissions(tmp.path(), meta.permissions());
+        }
+        tmp.persist(&self.dest).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// `rel` with its format extension changed for a converted output
+/// (`a.warc.gz` as JSONL is `a.warc.jsonl.gz`).
+fn converted_name(rel: &Path, to: Format) -> PathBuf {
+    let compression = Compression::from_path(rel);
+    let stem = match compression {
+        Compression::None => rel.to_path_buf(),
+        _ => rel.with_extension(""),
+    };
+    let mut name = stem.into_os_string();
+    name.push(".");
+    name.push(to.name());
+    if let Some(ext) = rel.extension().filter(|_| compression != Compression::None) {
+        name.push(".");
+        name.push(ext);
+    }
+    PathBuf::from(name)
+}
+
+/// Keeps documents written one after another to a stream on separate lines.
+#[derive(Default)]
+struct StreamState {
+    wrote: bool,
+    ends_with_newline: bool,
+}
+
+impl StreamState {
+    fn write(&mut self, out: &mut dyn Write, bytes: &[u8], new_input: &mut bool) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if *new_input && self.wrote && !self.ends_with_newline {
+            out.write_all(b"\n")?;
+        }
+        *new_input = false;
+        out.write_all(bytes)?;
+        self.wrote = true;
+        self.ends_with_newline = bytes.ends_with(b"\n");
+        Ok(())
+    }
+}
+
 impl<'c> Batch<'c> {
-    /// A batch writing to `destination`.
-    pub fn new(cleaner: &'c Cleaner, destination: Destination) -> Batch<'c> {
+    /// A batch with `options`.
+    pub fn new(cleaner: &'c Cleaner, options: Options) -> Batch<'c> {
         Batch {
             cleaner,
-            destination,
+            options,
             pool: None,
             cancel: None,
         }
     }
 
-    /// Stops the batch once `flag` is set (by a Ctrl-C handler, say): documents
-    /// not yet started are skipped, those under way finish, so every output
-    /// file is complete and no temporary file is left.
+    /// Runs the cleaning on `pool` instead of rayon's global pool. Callbacks
+    /// stay on the calling thread.
+    pub fn with_pool(mut self, pool: &'c rayon::ThreadPool) -> Batch<'c> {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Stops the batch once `flag` is set (by a Ctrl-C handler, say): inputs
+    /// not yet started are skipped, those under way stop between batches and
+    /// leave no output file, so every file written is complete.
     pub fn with_cancel(mut self, flag: &'c AtomicBool) -> Batch<'c> {
         self.cancel = Some(flag);
         self
@@ -194,132 +442,457 @@ impl<'c> Batch<'c> {
         self.cancel.is_some_and(|f| f.load(Ordering::Relaxed))
     }
 
-    /// Runs the cleaning on `pool` instead of rayon's global pool. The
-    /// `deliver` callback of [`Batch::run`] stays on the calling thread.
-    pub fn with_pool(mut self, pool: &'c rayon::ThreadPool) -> Batch<'c> {
-        self.pool = Some(pool);
-        self
+    fn install<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        match self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
     }
 
-    /// Cleans `docs`, calling `deliver` with each outcome in input order. An
-    /// error from `deliver` (a closed stdout, say) stops the batch and is
-    /// returned; a document that fails is delivered with its error and the
-    /// batch goes on.
-    pub fn run<F>(&self, docs: &[Document], mut deliver: F) -> io::Result<Summary>
-    where
-        F: FnMut(Outcome<'_>) -> io::Result<()>,
-    {
-        let mut summary = Summary::default();
+    fn chunk_size(&self) -> usize {
         let threads = self
             .pool
             .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-        // Bounded chunks keep memory flat; an ordered collect keeps output order.
-        for chunk in docs.chunks(64 * threads.max(1)) {
-            let clean_chunk = || -> Vec<Option<Outcome<'_>>> {
-                chunk
-                    .par_iter()
-                    .map(|d| (!self.cancelled()).then(|| self.process(d)))
-                    .collect()
-            };
-            let outcomes = match self.pool {
-                Some(pool) => pool.install(clean_chunk),
-                None => clean_chunk(),
-            };
-            for outcome in outcomes {
-                // Delivered in order up to the first skipped document.
-                let Some(outcome) = outcome else {
-                    summary.interrupted = true;
-                    return Ok(summary);
-                };
-                if outcome.error.is_some() {
-                    summary.failed += 1;
-                } else {
-                    summary.documents += 1;
-                    summary.changed += usize::from(!outcome.cleaning.is_unchanged());
-                    summary.bytes_in += outcome.original.len() as u64;
-                    summary.bytes_removed += outcome.cleaning.removed_bytes() as u64;
+        64 * threads.max(1)
+    }
+
+    /// The format a document is read in, judged by name alone.
+    fn named_format(&self, doc: &Document) -> Format {
+        match (self.options.format, doc) {
+            (Some(f), _) => f,
+            (None, Document::Stdin) => Format::Text,
+            (None, Document::File { path, .. }) => Format::from_path(path),
+        }
+    }
+
+    /// Cleans `docs`. Cleaned text for [`Destination::Stream`] goes to
+    /// `stream`; every event is passed to `deliver` in input order, after it
+    /// has been counted in the statistics. An error from `stream` or
+    /// `deliver` (a closed standard output, say) stops the run and is returned.
+    pub fn run<F>(&self, docs: &[Document], stream: &mut dyn Write, mut deliver: F) -> io::Result<Summary>
+    where
+        F: FnMut(&Event) -> io::Result<()>,
+    {
+        let mut summary = Summary::default();
+        let mut state = StreamState::default();
+        let mut handle = |event: Event, summary: &mut Summary| -> io::Result<()> {
+            match &event {
+                Event::Document(d) => {
+                    summary
+                        .stats
+                        .add_document(self.cleaner.matcher(), &d.cleaning, &d.counts)
                 }
-                deliver(outcome)?;
+                Event::Malformed { .. } => summary.stats.add_malformed("malformed record"),
+                Event::Failed(e) => {
+                    summary.failed += 1;
+                    summary.stats.failed_inputs += 1;
+                    summary.stats.add_error(e.kind());
+                }
             }
+            deliver(&event)
+        };
+        let mut i = 0;
+        while i < docs.len() {
             if self.cancelled() {
                 summary.interrupted = true;
                 break;
+            }
+            // A run of small text files: one task per file.
+            let run = docs[i..]
+                .iter()
+                .take(self.chunk_size())
+                .take_while(|d| *d != &Document::Stdin && self.named_format(d) == Format::Text)
+                .count();
+            if run > 0 {
+                let chunk = &docs[i..i + run];
+                let results: Vec<Option<(Vec<u8>, Vec<Event>)>> = self.install(|| {
+                    chunk
+                        .par_iter()
+                        .map(|doc| {
+                            (!self.cancelled()).then(|| {
+                                let mut bytes = Vec::new();
+                                let mut events = Vec::new();
+                                let mut collect = |e: Event| {
+                                    events.push(e);
+                                    Ok(())
+                                };
+                                let _ = self.process_input(doc, &mut bytes, &mut collect);
+                                (bytes, events)
+                            })
+                        })
+                        .collect()
+                });
+                for result in results {
+                    let Some((bytes, events)) = result else {
+                        summary.interrupted = true;
+                        return Ok(summary);
+                    };
+                    state.write(stream, &bytes, &mut true)?;
+                    for event in events {
+                        handle(event, &mut summary)?;
+                    }
+                }
+                i += run;
+            } else {
+                let mut new_input = true;
+                let mut to_stream = StreamWriter {
+                    out: stream,
+                    state: &mut state,
+                    new_input: &mut new_input,
+                };
+                let mut emit = |e: Event| handle(e, &mut summary);
+                self.process_input(&docs[i], &mut to_stream, &mut emit)?;
+                i += 1;
             }
         }
         Ok(summary)
     }
 
-    fn process<'d>(&self, document: &'d Document) -> Outcome<'d> {
-        let mut outcome = Outcome {
-            document,
-            original: Vec::new(),
-            cleaning: Cleaning::default(),
-            cleaned: None,
-            error: None,
+    /// Reads, cleans and writes one input, emitting its events in order. A
+    /// failure of the input itself is emitted as [`Event::Failed`]; only an
+    /// error of `stream` or `emit` is returned.
+    fn process_input(
+        &self,
+        doc: &Document,
+        stream: &mut dyn Write,
+        emit: &mut dyn FnMut(Event) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let name = doc.name();
+        let read_err = |source: io::Error| InputError::Read {
+            path: PathBuf::from(&name),
+            source,
         };
-        match read(document) {
-            Ok(bytes) => outcome.original = bytes,
-            Err(e) => {
-                outcome.error = Some(e);
-                return outcome;
+        let mut input = match format::open(doc.path()) {
+            Ok(input) => input,
+            Err(e) => return emit(Event::Failed(read_err(e))),
+        };
+        // A WARC file asked for as JSONL is converted, not misread.
+        let mut in_format = self.named_format(doc);
+        let mut out_format = in_format;
+        if in_format != Format::Text {
+            match input.fill_buf() {
+                Ok(head) if head.starts_with(b"WARC/") => {
+                    in_format = Format::Warc;
+                    out_format = self.options.format.unwrap_or(Format::Warc);
+                    if out_format == Format::Text {
+                        out_format = Format::Warc;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return emit(Event::Failed(read_err(e))),
             }
         }
-        outcome.cleaning = self.cleaner.clean(&outcome.original);
-        let cleaned = outcome.cleaning.apply(&outcome.original);
-        match (&self.destination, document) {
-            (Destination::Directory(dir), Document::File { path, relative }) => {
-                let dest = dir.join(relative);
-                if let Err(e) = write_atomically(path, &dest, &cleaned) {
-                    outcome.error = Some(e);
+        let mut reader = match in_format {
+            Format::Text => UnitReader::Text(Some(input)),
+            Format::Jsonl => UnitReader::Jsonl { input, line: 0 },
+            Format::Warc => UnitReader::Warc {
+                reader: warc::Reader::new(input),
+                record: 0,
+            },
+        };
+        let relative = match doc {
+            Document::File { relative, .. } if out_format != in_format => {
+                converted_name(relative, out_format)
+            }
+            Document::File { relative, .. } => relative.clone(),
+            Document::Stdin => PathBuf::from("stdin"),
+        };
+        let mut sink = match (&self.options.destination, doc) {
+            (Destination::Directory(dir), Document::File { path, .. }) => {
+                let dest = dir.join(&relative);
+                if same_file(path, &dest) {
+                    return emit(Event::Failed(InputError::WouldOverwriteInput { path: dest }));
+                }
+                match Sink::create(dest.clone(), Compression::from_path(&relative)) {
+                    Ok(sink) => Some(sink),
+                    Err(source) => {
+                        return emit(Event::Failed(InputError::Write { path: dest, source }))
+                    }
                 }
             }
-            _ => outcome.cleaned = Some(cleaned),
-        }
-        outcome
-    }
-}
-
-fn read(document: &Document) -> Result<Vec<u8>, InputError> {
-    let mut bytes = Vec::new();
-    match document {
-        Document::Stdin => io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes),
-        Document::File { path, .. } => fs::read(path),
-    }
-    .map_err(|source| InputError::Read {
-        path: PathBuf::from(document.name()),
-        source,
-    })
-}
-
-/// Writes `bytes` to `dest` through a temporary file in the same directory,
-/// refusing to replace `input` itself. The new file gets the input's permissions.
-pub fn write_atomically(input: &Path, dest: &Path, bytes: &[u8]) -> Result<(), InputError> {
-    let write_err = |source: io::Error| InputError::Write {
-        path: dest.to_path_buf(),
-        source,
-    };
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), dest.canonicalize()) {
-        if a == b {
-            return Err(InputError::WouldOverwriteInput {
-                path: dest.to_path_buf(),
+            _ => None,
+        };
+        let mut attributes = match &self.options.attributes {
+            Some(attrs) => {
+                let rel = if in_format == Format::Jsonl {
+                    relative.clone()
+                } else {
+                    let mut name = relative.clone().into_os_string();
+                    name.push(".attributes.jsonl");
+                    PathBuf::from(name)
+                };
+                let dest = attrs.dir.join(&rel);
+                match Sink::create(dest.clone(), Compression::from_path(&rel)) {
+                    Ok(sink) => Some(sink),
+                    Err(source) => {
+                        return emit(Event::Failed(InputError::Write { path: dest, source }))
+                    }
+                }
+            }
+            None => None,
+        };
+        let to_stream = self.options.destination == Destination::Stream;
+        loop {
+            if self.cancelled() {
+                // Dropping the sinks deletes their temporary files.
+                return Ok(());
+            }
+            let units = match reader.next_batch() {
+                Ok(units) => units,
+                Err(e) => return emit(Event::Failed(read_err(e))),
+            };
+            if units.is_empty() {
+                break;
+            }
+            let done: Vec<Done> = self.install(|| {
+                units
+                    .into_par_iter()
+                    .map(|u| self.process_unit(u, &name, &relative, out_format))
+                    .collect()
             });
+            for d in done {
+                if let Some(reason) = d.fatal {
+                    return emit(Event::Failed(InputError::Strict { path: name.clone(), reason }));
+                }
+                if let Some(sink) = &mut sink {
+                    if let Err(source) = sink.out.write_all(&d.out) {
+                        let path = sink.dest.clone();
+                        return emit(Event::Failed(InputError::Write { path, source }));
+                    }
+                } else if to_stream {
+                    stream.write_all(&d.out)?;
+                }
+                if let (Some(attrs), Some(row)) = (&mut attributes, &d.attributes) {
+                    if let Err(source) = attrs.out.write_all(row.as_bytes()).and_then(|()| attrs.out.write_all(b"\n")) {
+                        let path = attrs.dest.clone();
+                        return emit(Event::Failed(InputError::Write { path, source }));
+                    }
+                }
+                if let Some(event) = d.event {
+                    emit(event)?;
+                }
+            }
+        }
+        for s in [sink, attributes].into_iter().flatten() {
+            let dest = s.dest.clone();
+            if let Err(source) = s.commit(doc.path()) {
+                return emit(Event::Failed(InputError::Write { path: dest, source }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Cleans one document and builds its event and attribute row.
+    fn clean_document(
+        &self,
+        text: &[u8],
+        url: Option<&str>,
+        name: &str,
+        record: Option<usize>,
+        id: Option<String>,
+        id_json: Option<&str>,
+    ) -> (Vec<u8>, Event, Option<String>) {
+        let host = url.and_then(url_host);
+        let cleaning = self.cleaner.clean_for(text, host.as_deref());
+        let cleaned = if cleaning.is_unchanged() {
+            text.to_vec()
+        } else {
+            cleaning.apply(text)
+        };
+        let row = self
+            .options
+            .attributes
+            .as_ref()
+            .map(|a| attributes::row(id_json, &a.name, text, &cleaning.spans));
+        let counts = DocCounts::new(text, &cleaning, &cleaned);
+        let keep = self.options.keep_text;
+        let event = Event::Document(DocumentEvent {
+            name: name.to_string(),
+            record,
+            id,
+            original: keep.then(|| text.to_vec()),
+            cleaned: keep.then(|| cleaned.clone()),
+            cleaning,
+            counts,
+        });
+        (cleaned, event, row)
+    }
+
+    fn process_unit(&self, unit: Unit, name: &str, relative: &Path, out_format: Format) -> Done {
+        let mut done = Done {
+            out: Vec::new(),
+            attributes: None,
+            event: None,
+            fatal: None,
+        };
+        let empty_row = || {
+            self.options
+                .attributes
+                .as_ref()
+                .map(|a| attributes::row(None, &a.name, b"", &[]))
+        };
+        match unit {
+            Unit::Text(text) => {
+                let id = serde_json::to_string(&relative.to_string_lossy()).ok();
+                let (cleaned, event, row) =
+                    self.clean_document(&text, None, name, None, None, id.as_deref());
+                done.out = cleaned;
+                done.event = Some(event);
+                done.attributes = row;
+            }
+            Unit::Line {
+                number,
+                bytes,
+                newline,
+            } => {
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    done.out = bytes;
+                    done.attributes = empty_row();
+                } else {
+                    match Record::parse(&bytes, &self.options.keys) {
+                        Ok(record) => {
+                            let (cleaned, event, row) = self.clean_document(
+                                record.text.as_bytes(),
+                                record.url.as_deref(),
+                                name,
+                                Some(number),
+                                record.id.clone(),
+                                record.id_json.as_deref(),
+                            );
+                            done.out = if cleaned.len() == record.text.len() {
+                                bytes
+                            } else {
+                                let cleaned = String::from_utf8_lossy(&cleaned);
+                                record.splice(&bytes, &cleaned)
+                            };
+                            done.event = Some(event);
+                            done.attributes = row;
+                        }
+                        Err(reason) => {
+                            if self.options.strict {
+                                done.fatal = Some(format!("line {number}: {reason}"));
+                            }
+                            done.out = bytes;
+                            done.attributes = empty_row();
+                            done.event = Some(Event::Malformed {
+                                name: name.to_string(),
+                                record: number,
+                                reason,
+                            });
+                        }
+                    }
+                }
+                if newline {
+                    done.out.push(b'\n');
+                }
+            }
+            Unit::Warc { number, item } => match item {
+                Item::Record(mut record) => match record.text_range() {
+                    Some(range) => {
+                        let id = record.header("WARC-Record-ID").map(str::to_string);
+                        let url = record.header("WARC-Target-URI").map(str::to_string);
+                        let id_json = id.as_ref().and_then(|i| serde_json::to_string(i).ok());
+                        let text = record.body[range.clone()].to_vec();
+                        let (cleaned, event, row) = self.clean_document(
+                            &text,
+                            url.as_deref(),
+                            name,
+                            Some(number),
+                            id.clone(),
+                            id_json.as_deref(),
+                        );
+                        done.out = match out_format {
+                            Format::Jsonl => {
+                                let line = serde_json::json!({
+                                    "id": id,
+                                    "url": url,
+                                    "text": String::from_utf8_lossy(&cleaned),
+                                });
+                                let mut line = line.to_string().into_bytes();
+                                line.push(b'\n');
+                                line
+                            }
+                            _ => {
+                                if cleaned.len() != text.len() {
+                                    record.replace_text(range, &cleaned);
+                                }
+                                record.to_bytes()
+                            }
+                        };
+                        done.event = Some(event);
+                        done.attributes = row;
+                    }
+                    None if out_format == Format::Warc => done.out = record.to_bytes(),
+                    None => {}
+                },
+                Item::Damaged { bytes, reason } => {
+                    if self.options.strict {
+                        done.fatal = Some(format!("record {number}: {reason}"));
+                    }
+                    if out_format == Format::Warc {
+                        done.out = bytes;
+                    }
+                    done.event = Some(Event::Malformed {
+                        name: name.to_string(),
+                        record: number,
+                        reason,
+                    });
+                }
+            },
+        }
+        done
+    }
+}
+
+/// Writes to the stream, separating inputs that do not end in a newline.
+struct StreamWriter<'a> {
+    out: &'a mut dyn Write,
+    state: &'a mut StreamState,
+    new_input: &'a mut bool,
+}
+
+impl Write for StreamWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.state.write(self.out, buf, self.new_input)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converted_names_keep_compression() {
+        let cases = [
+            ("a.warc.gz", "a.warc.jsonl.gz"),
+            ("dir/x.warc.wet.zst", "dir/x.warc.wet.jsonl.zst"),
+            ("plain.wet", "plain.wet.jsonl"),
+        ];
+        for (from, to) in cases {
+            assert_eq!(converted_name(Path::new(from), Format::Jsonl), PathBuf::from(to));
         }
     }
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(write_err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".dechrome-")
-        .suffix(".tmp")
-        .tempfile_in(parent)
-        .map_err(write_err)?;
-    tmp.write_all(bytes).map_err(write_err)?;
-    if let Ok(meta) = fs::metadata(input) {
-        // Best effort: a file system without permissions still gets the text.
-        let _ = fs::set_permissions(tmp.path(), meta.permissions());
-    }
-    tmp.persist(dest).map_err(|e| write_err(e.error))?;
-    Ok(())
+}
+
+/// Writes `bytes` to `dest` through a temporary file in the same directory.
+pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut sink = Sink::create(dest.to_path_buf(), Compression::None)?;
+    sink.out.write_all(bytes)?;
+    sink.commit(None)
 }

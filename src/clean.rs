@@ -160,9 +160,16 @@ impl Cleaner {
         &self.matcher
     }
 
-    /// Computes what to remove from `doc`.
+    /// Computes what to remove from `doc`. Rules limited to certain hosts do
+    /// not apply (see [`Cleaner::clean_for`]).
     pub fn clean(&self, doc: &[u8]) -> Cleaning {
-        let mut page = self.match_rules(doc);
+        self.clean_for(doc, None)
+    }
+
+    /// Computes what to remove from `doc`, a page from `host` (lower case, as
+    /// [`crate::format::url_host`] gives it), so that host-scoped rules apply.
+    pub fn clean_for(&self, doc: &[u8], host: Option<&str>) -> Cleaning {
+        let mut page = self.match_rules(doc, host);
         detect::run(&mut page, &self.matcher);
         layout(&mut page);
         Cleaning {
@@ -171,7 +178,7 @@ impl Cleaner {
     }
 
     /// Step 1: the rules, line by line, then the head and tail blocks.
-    fn match_rules<'d>(&self, doc: &'d [u8]) -> Page<'d> {
+    fn match_rules<'d>(&self, doc: &'d [u8], host: Option<&str>) -> Page<'d> {
         let lines = split_lines(doc);
         let n = lines.len();
         let mut page = Page {
@@ -196,6 +203,9 @@ impl Cleaner {
             page.key_ranges.push((key_start, page.keys.len()));
             hits.clear();
             self.matcher.line_hits(norm, &mut hits);
+            if self.matcher.has_scoped_rules() {
+                hits.retain(|h| self.matcher.rule(h.rule).applies_to(host));
+            }
             if hits.is_empty() {
                 continue;
             }

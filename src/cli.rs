@@ -7,10 +7,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes, documented in `--help` and README.
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0    success
+  0    success (malformed records passed through unchanged are reported, not errors)
+  1    --check: something would be removed
   2    bad usage or a bad rules file (nothing was read or written)
-  3    some inputs could not be processed (the others were)
-  130  interrupted";
+  3    some inputs could not be processed, or --strict met a malformed record (the other inputs were processed)
+  130  interrupted (every file written is complete)";
 
 /// Strip web boilerplate (navigation, notices, social blocks, trailers) from
 /// scraped page text, using editable rules files.
@@ -66,6 +67,69 @@ pub struct CleanArgs {
     /// When to colour explanations.
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     pub color: Color,
+
+    /// Input format, instead of guessing from the file extension (standard input
+    /// is text unless told). `jsonl` on a WARC input converts it to JSONL;
+    /// `json` with --explain prints explanations as JSON lines (otherwise it means jsonl).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+
+    /// JSONL: the field holding the text to clean.
+    #[arg(long, default_value = "text", value_name = "KEY")]
+    pub text_key: String,
+
+    /// JSONL: the field naming each record in messages and attribute files.
+    #[arg(long, default_value = "id", value_name = "KEY")]
+    pub id_key: String,
+
+    /// JSONL: the field holding the page URL, for host-scoped rules; dots reach
+    /// into nested objects (metadata.url).
+    #[arg(long, default_value = "url", value_name = "KEY")]
+    pub url_key: String,
+
+    /// A malformed record (bad JSON, no string text field, a damaged WARC record)
+    /// fails its input (exit 3) instead of passing through unchanged.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Write run statistics as JSON to FILE: documents, bytes and characters
+    /// removed, and per rule (by FILE:LINE) hits, documents and characters.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+
+    /// Write Dolma attribute files under DIR, mirroring the inputs: per document,
+    /// the removed spans in code points (`NAME__removed`).
+    #[arg(long, value_name = "DIR")]
+    pub attributes: Option<PathBuf>,
+
+    /// The attribute name prefix for --attributes.
+    #[arg(long, default_value = "dechrome", value_name = "NAME")]
+    pub attributes_name: String,
+
+    /// Clean nothing: exit 1 if anything would be removed, 0 otherwise, and list
+    /// the documents that would change.
+    #[arg(long, conflicts_with_all = ["explain", "diff", "output"])]
+    pub check: bool,
+
+    /// Show removals as a unified diff instead of the cleaned text (with -o,
+    /// files are still written).
+    #[arg(long, conflicts_with = "explain")]
+    pub diff: bool,
+}
+
+/// `--format` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Plain text: the whole input is one document.
+    Text,
+    /// One JSON object per line.
+    #[value(alias = "ndjson")]
+    Jsonl,
+    /// jsonl; with --explain, explanations as JSON lines.
+    Json,
+    /// WARC / WET records.
+    #[value(alias = "wet")]
+    Warc,
 }
 
 /// When to use colour.

@@ -1,22 +1,40 @@
 //! Checked configuration built from the raw flags: rules loaded and compiled,
-//! destination and thread count resolved. Nothing is read or written before
-//! this succeeds.
+//! formats, destination and thread count resolved. Nothing is read or written
+//! before this succeeds.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use dechrome::batch::Destination;
+use dechrome::batch::{AttributesOut, Destination, Options};
+use dechrome::format::jsonl::Keys;
+use dechrome::format::Format;
 use dechrome::{Cleaner, RuleSet, RulesError};
 
-use crate::cli::{CleanArgs, Color};
+use crate::cli::{CleanArgs, Color, FormatArg};
+
+/// What the run shows on standard output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// The cleaned text (unless written under -o).
+    Text,
+    /// Explanations for people.
+    Explain,
+    /// Explanations as JSON lines.
+    ExplainJson,
+    /// A unified diff.
+    Diff,
+    /// The documents that would change (`--check`).
+    Check,
+}
 
 /// What a cleaning run needs, validated.
 pub struct Config {
     pub cleaner: Cleaner,
     pub paths: Vec<PathBuf>,
-    pub destination: Destination,
-    pub explain: bool,
+    pub options: Options,
+    pub report: Report,
+    pub stats: Option<PathBuf>,
     pub threads: usize,
     pub styled: bool,
 }
@@ -73,21 +91,42 @@ impl Config {
         if paths.is_empty() {
             paths.push(PathBuf::from("-"));
         }
-        let destination = match args.output {
-            None => Destination::Caller,
-            Some(dir) => {
+        let report = match (args.check, args.explain, args.diff, args.format) {
+            (true, ..) => Report::Check,
+            (_, true, _, Some(FormatArg::Json)) => Report::ExplainJson,
+            (_, true, ..) => Report::Explain,
+            (_, _, true, _) => Report::Diff,
+            _ => Report::Text,
+        };
+        let format = match (args.format, report) {
+            (Some(FormatArg::Json), Report::ExplainJson) => None,
+            (Some(FormatArg::Text), _) => Some(Format::Text),
+            (Some(FormatArg::Jsonl | FormatArg::Json), _) => Some(Format::Jsonl),
+            (Some(FormatArg::Warc), _) => Some(Format::Warc),
+            (None, _) => None,
+        };
+        let destination = match (&args.output, report) {
+            (_, Report::Check) => Destination::Nowhere,
+            (None, Report::Text) => Destination::Stream,
+            (None, _) => Destination::Nowhere,
+            (Some(dir), _) => {
                 if paths.iter().any(|p| p.as_os_str() == "-") {
                     bail!("-o/--output needs file or directory inputs, not standard input");
                 }
-                if paths.iter().any(|p| same_dir(p, &dir)) {
+                if let Some(p) = paths.iter().find(|p| same_dir(p, dir)) {
                     bail!(
                         "{}: the output directory is an input directory; choose another -o",
-                        dir.display()
+                        p.display()
                     );
                 }
-                Destination::Directory(dir)
+                Destination::Directory(dir.clone())
             }
         };
+        if let Some(dir) = &args.attributes {
+            if paths.iter().any(|p| same_dir(p, dir)) {
+                bail!("{}: the attributes directory is an input directory", dir.display());
+            }
+        }
         let threads = match args.threads {
             Some(0) => bail!("-j/--threads must be at least 1"),
             Some(n) => n,
@@ -100,11 +139,27 @@ impl Config {
                 anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
             }
         };
+        let options = Options {
+            format,
+            keys: Keys {
+                text: args.text_key,
+                id: args.id_key,
+                url: args.url_key,
+            },
+            strict: args.strict,
+            destination,
+            attributes: args.attributes.map(|dir| AttributesOut {
+                dir,
+                name: args.attributes_name,
+            }),
+            keep_text: matches!(report, Report::Explain | Report::ExplainJson | Report::Diff),
+        };
         Ok(Config {
             cleaner,
             paths,
-            destination,
-            explain: args.explain,
+            options,
+            report,
+            stats: args.stats,
             threads,
             styled,
         })

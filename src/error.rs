@@ -96,4 +96,24 @@ pub enum InputError {
         /// The output path.
         path: PathBuf,
     },
+    /// With `--strict`, a malformed record fails its file.
+    #[error("{path}: {reason} (--strict: nothing written for this input)")]
+    Strict {
+        /// The input.
+        path: String,
+        /// The record and what is wrong with it.
+        reason: String,
+    },
+}
+
+impl InputError {
+    /// A short name of the kind of error, for statistics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InputError::Read { .. } => "read error",
+            InputError::Write { .. } => "write error",
+            InputError::WouldOverwriteInput { .. } => "would overwrite input",
+            InputError::Strict { .. } => "malformed record (strict)",
+        }
+    }
 }

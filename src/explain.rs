@@ -108,3 +108,50 @@ pub fn write(
     }
     Ok(())
 }
+
+/// Writes one JSON object per removed span (layout spans included, so the
+/// spans reproduce the output exactly): the input, record, id, lines, byte
+/// and code-point offsets, the action, the rule's origin and text, and the
+/// removed text.
+pub fn write_json(
+    out: &mut dyn Write,
+    event: &crate::batch::DocumentEvent,
+    matcher: &Matcher,
+) -> io::Result<()> {
+    let Some(doc) = event.original.as_deref() else {
+        return Ok(());
+    };
+    let spans = &event.cleaning.spans;
+    let chars = crate::stats::char_offsets(doc, spans.iter().flat_map(|s| [s.start, s.end]));
+    let newlines: Vec<usize> = memchr::memchr_iter(b'\n', doc).collect();
+    let line_of = |pos: usize| newlines.partition_point(|&nl| nl < pos) + 1;
+    for (span, offsets) in spans.iter().zip(chars.chunks(2)) {
+        let (origin, action, rule) = crate::stats::cause_key(matcher, span.cause);
+        let entry = serde_json::json!({
+            "input": event.name,
+            "record": event.record,
+            "id": event.id,
+            "line": line_of(span.start),
+            "last_line": line_of(span.end.saturating_sub(1).max(span.start)),
+            "start": span.start,
+            "end": span.end,
+            "start_char": offsets[0],
+            "end_char": offsets[1],
+            "action": action,
+            "origin": origin,
+            "rule": rule,
+            "removed": String::from_utf8_lossy(&doc[span.start..span.end]),
+        });
+        writeln!(out, "{entry}")?;
+    }
+    Ok(())
+}
+
+/// The label of a document in explanations: the input's name, and for a
+/// record of a JSONL or WARC file `#N` (its line or record number).
+pub fn label(event: &crate::batch::DocumentEvent) -> String {
+    match event.record {
+        Some(n) => format!("{}#{n}", event.name),
+        None => event.name.clone(),
+    }
+}

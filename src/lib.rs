@@ -31,16 +31,19 @@
 //! - [`explain`]: rendering spans for people;
 //! - [`batch`]: the parallel driver over files and directories.
 
+pub mod attributes;
 pub mod batch;
 pub mod clean;
 mod defaults;
 mod detect;
 pub mod error;
 pub mod explain;
+pub mod format;
 pub mod matcher;
 pub mod normalize;
 pub mod rules;
 pub mod span;
+pub mod stats;
 
 pub use clean::{Cleaner, Cleaning};
 pub use defaults::FILES as DEFAULT_RULE_FILES;

@@ -3,19 +3,21 @@
 mod cli;
 mod config;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
-use dechrome::batch::{discover, Batch, Destination};
+use anyhow::Context;
+use dechrome::batch::{discover, Batch, Destination, DocumentEvent, Event};
 use dechrome::explain;
 
 use cli::{Cli, Command, RulesCommand};
-use config::{BadRules, Config};
+use config::{BadRules, Config, Report};
 
+const EXIT_FOUND: u8 = 1;
 const EXIT_RULES: u8 = 2;
 const EXIT_INPUT: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
@@ -97,9 +99,9 @@ fn rules_command(action: RulesCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn clean(config: Config) -> anyhow::Result<ExitCode> {
-    let exclude = match &config.destination {
+    let exclude = match &config.options.destination {
         Destination::Directory(dir) => Some(dir.as_path()),
-        Destination::Caller => None,
+        _ => None,
     };
     let (docs, errors) = discover(&config.paths, exclude);
     let mut failed = errors.len();
@@ -109,10 +111,6 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()?;
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let total = docs.len();
-    let mut delivered = 0;
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
     // First Ctrl-C: finish the documents under way, then stop. Second: stop now.
@@ -121,35 +119,73 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
     });
-    let batch = Batch::new(&config.cleaner, config.destination.clone())
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut progress = Progress::new();
+    let mut would_change = 0usize;
+    let matcher = config.cleaner.matcher();
+    let batch = Batch::new(&config.cleaner, config.options.clone())
         .with_pool(&pool)
         .with_cancel(&interrupted);
-    let summary = batch.run(&docs, |outcome| {
-        delivered += 1;
-        if let Some(e) = &outcome.error {
-            eprintln!("dechrome: {e}");
-            return Ok(());
-        }
-        if config.explain {
-            let name = outcome.document.name();
-            explain::write(
-                &mut out,
-                &name,
-                &outcome.original,
-                &outcome.cleaning.spans,
-                config.cleaner.matcher(),
-                config.styled,
-            )?;
-        } else if let Some(cleaned) = &outcome.cleaned {
-            out.write_all(cleaned)?;
-            // Documents printed one after another stay separate lines.
-            if delivered < total && !cleaned.is_empty() && !cleaned.ends_with(b"\n") {
-                out.write_all(b"\n")?;
+    // Cleaned text is streamed to its own buffer so that reports and text never interleave.
+    let mut text_out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let summary = batch.run(&docs, &mut text_out, |event| {
+        progress.event(event);
+        match event {
+            Event::Failed(e) => {
+                progress.suspend(|| eprintln!("dechrome: {e}"));
             }
+            Event::Malformed {
+                name,
+                record,
+                reason,
+            } => {
+                progress.suspend(|| eprintln!("dechrome: {name}:{record}: {reason}"));
+            }
+            Event::Document(doc) => match config.report {
+                Report::Text => {}
+                Report::Explain => {
+                    let text = doc.original.as_deref().unwrap_or_default();
+                    explain::write(
+                        &mut out,
+                        &explain::label(doc),
+                        text,
+                        &doc.cleaning.spans,
+                        matcher,
+                        config.styled,
+                    )?;
+                }
+                Report::ExplainJson => explain::write_json(&mut out, doc, matcher)?,
+                Report::Diff => write_diff(&mut out, doc)?,
+                Report::Check => {
+                    if !doc.cleaning.is_unchanged() {
+                        would_change += 1;
+                        writeln!(
+                            out,
+                            "{}: would remove {} bytes in {} spans",
+                            explain::label(doc),
+                            doc.cleaning.removed_bytes(),
+                            doc.cleaning.spans.len()
+                        )?;
+                    }
+                }
+            },
         }
         Ok(())
     })?;
+    text_out.flush()?;
     out.flush()?;
+    progress.finish();
+    if let Some(path) = &config.stats {
+        let mut stats = summary.stats.clone();
+        stats.failed_inputs += errors.len() as u64;
+        for e in &errors {
+            stats.add_error(e.kind());
+        }
+        let json = stats.to_json() + "\n";
+        dechrome::batch::write_file_atomically(path, json.as_bytes())
+            .with_context(|| format!("cannot write the statistics to {}", path.display()))?;
+    }
     if summary.interrupted {
         eprintln!("dechrome: interrupted; every file written is complete");
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
@@ -157,10 +193,78 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
     failed += summary.failed;
     if failed > 0 {
         eprintln!(
-            "dechrome: {failed} input(s) could not be processed; {} cleaned",
-            summary.documents
+            "dechrome: {failed} input(s) could not be processed; {} documents cleaned",
+            summary.stats.documents - summary.stats.malformed
         );
         return Ok(ExitCode::from(EXIT_INPUT));
     }
+    if config.report == Report::Check && would_change > 0 {
+        return Ok(ExitCode::from(EXIT_FOUND));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A unified diff of one document against its cleaned text.
+fn write_diff(out: &mut dyn Write, doc: &DocumentEvent) -> io::Result<()> {
+    if doc.cleaning.is_unchanged() {
+        return Ok(());
+    }
+    let before = String::from_utf8_lossy(doc.original.as_deref().unwrap_or_default());
+    let after = String::from_utf8_lossy(doc.cleaned.as_deref().unwrap_or_default());
+    let label = explain::label(doc);
+    let diff = similar::TextDiff::from_lines(before.as_ref(), after.as_ref());
+    write!(
+        out,
+        "{}",
+        diff.unified_diff()
+            .context_radius(1)
+            .header(&label, &format!("{label} (cleaned)"))
+    )
+}
+
+/// A progress line on standard error, only when it is a terminal.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    documents: u64,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let bar = io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {msg} documents, {bytes} ({bytes_per_sec}), {elapsed}",
+                )
+                .expect("a valid template"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Progress { bar, documents: 0 }
+    }
+
+    fn event(&mut self, event: &Event) {
+        let Some(bar) = &self.bar else { return };
+        if let Event::Document(doc) = event {
+            self.documents += 1;
+            bar.inc(doc.counts.bytes_in);
+            if self.documents % 64 == 0 {
+                bar.set_message(self.documents.to_string());
+            }
+        }
+    }
+
+    fn suspend(&self, f: impl FnOnce()) {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

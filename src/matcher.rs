@@ -90,6 +90,7 @@ pub struct Matcher {
     guarded_max_words: usize,
     inline: Option<Automaton>,
     regexes: Vec<RuleId>,
+    scoped: bool,
     labels: HashSet<Vec<u8>>,
     label_origins: HashMap<Vec<u8>, usize>,
     set: RuleSet,
@@ -129,7 +130,9 @@ impl Matcher {
             labels.insert(label.key.clone());
             label_origins.entry(label.key.clone()).or_insert(i);
         }
+        let scoped = set.rules().iter().any(|r| !r.hosts.is_empty());
         Ok(Matcher {
+            scoped,
             line_table,
             line_max_len,
             guarded,
@@ -160,6 +163,11 @@ impl Matcher {
     /// The rule set this matcher was built from.
     pub fn rule_set(&self) -> &RuleSet {
         &self.set
+    }
+
+    /// True when some rule is limited to certain hosts.
+    pub fn has_scoped_rules(&self) -> bool {
+        self.scoped
     }
 
     /// True when `key` (normalised, ASCII-lower-cased) is a `[menu]` label.

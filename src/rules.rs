@@ -125,11 +125,27 @@ pub struct Rule {
     /// Position guard for `head` and `tail` rules (section option `within`), a
     /// fraction of the document's bytes; `None` uses the setting.
     pub within: Option<f64>,
+    /// Hosts the rule is limited to (section option `host`); empty: every document.
+    pub hosts: Vec<String>,
     /// Where it came from.
     pub origin: Origin,
 }
 
 impl Rule {
+    /// True when the rule applies to a document from `host`: an unscoped rule
+    /// applies everywhere; a scoped one to its hosts and their subdomains, and
+    /// never to a document without a known host.
+    pub fn applies_to(&self, host: Option<&str>) -> bool {
+        if self.hosts.is_empty() {
+            return true;
+        }
+        host.is_some_and(|host| {
+            self.hosts.iter().any(|h| {
+                host == h || (host.ends_with(h.as_str()) && host[..host.len() - h.len()].ends_with('.'))
+            })
+        })
+    }
+
     /// True when the rule is a regular expression.
     pub fn is_regex(&self) -> bool {
         matches!(self.pattern, Pattern::Regex(_))
@@ -301,6 +317,7 @@ enum Section {
         regex: bool,
         max_words: WordLimit,
         within: Option<f64>,
+        hosts: Vec<String>,
     },
     Menu,
     Settings,
@@ -428,6 +445,7 @@ impl RuleSet {
                     regex,
                     max_words,
                     within,
+                    hosts,
                 }) => {
                     let pattern = if *regex {
                         // Regexes are taken as written: `\[` is already a regex escape.
@@ -451,6 +469,7 @@ impl RuleSet {
                         pattern,
                         max_words: *max_words,
                         within: *within,
+                        hosts: hosts.clone(),
                         origin,
                     });
                 }
@@ -526,6 +545,7 @@ fn parse_header(line: &str) -> Result<Section, String> {
             regex,
             max_words: WordLimit::Default,
             within: None,
+            hosts: Vec::new(),
         },
         _ => {
             return Err(format!(
@@ -561,6 +581,17 @@ fn parse_header(line: &str) -> Result<Section, String> {
                 },
                 "within",
             ) => *within = Some(parse_share(value)?),
+            (Section::Rules { hosts, .. }, "host") => {
+                for host in value.split(',') {
+                    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+                    if host.is_empty() || host.contains(['/', ':', ' ']) {
+                        return Err(format!(
+                            "`host` takes host names separated by commas, found `{value}`"
+                        ));
+                    }
+                    hosts.push(host);
+                }
+            }
             _ => return Err(format!("option `{key}` does not apply to `[{name}]`")),
         }
     }
@@ -716,6 +747,20 @@ mod tests {
         assert_eq!(error_lines("[phrase max-words=3]\n"), vec![1]);
         assert_eq!(error_lines("[contains within=10%]\n"), vec![1]);
         assert_eq!(error_lines("[tail within=150%]\n"), vec![1]);
+    }
+
+    #[test]
+    fn host_scoped_sections() {
+        let set = parse("[contains host=nationaljournal.com,Example.org]\nSubscribe\n[line]\nx\n").unwrap();
+        let rule = &set.rules()[0];
+        assert_eq!(rule.hosts, ["nationaljournal.com", "example.org"]);
+        assert!(rule.applies_to(Some("nationaljournal.com")));
+        assert!(rule.applies_to(Some("www.nationaljournal.com")));
+        assert!(!rule.applies_to(Some("notnationaljournal.com")));
+        assert!(!rule.applies_to(None));
+        assert!(set.rules()[1].applies_to(None), "the next section is not scoped");
+        assert_eq!(error_lines("[line host=a.com/x]\n"), vec![1]);
+        assert_eq!(error_lines("[menu host=a.com]\n"), vec![1]);
     }
 
     #[test]

@@ -1,0 +1,238 @@
+//! JSONL records: find the text field of one JSON object per line, and put
+//! the cleaned text back without touching any other byte of the line.
+//!
+//! Other fields are never re-serialised: the cleaned text is spliced into the
+//! original line where the old string stood, so numbers, escapes, key order
+//! and white space of every other field come out exactly as they went in.
+//!
+//! ```
+//! use dechrome::format::jsonl::{Keys, Record};
+//!
+//! let keys = Keys::default();
+//! let line = br#"{"id": 7, "text": "Skip Navigation\nStory.", "n": 1.50}"#;
+//! let record = Record::parse(line, &keys).unwrap();
+//! assert_eq!(record.text, "Skip Navigation\nStory.");
+//! assert_eq!(record.id.as_deref(), Some("7"));
+//! assert_eq!(record.splice(line, "Story."), br#"{"id": 7, "text": "Story.", "n": 1.50}"#);
+//! ```
+
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// Which fields hold the text, the id and the URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    /// The field to clean (`--text-key`, top level).
+    pub text: String,
+    /// The id used in messages and attribute files (`--id-key`, top level).
+    pub id: String,
+    /// The URL for site-scoped rules (`--url-key`); dots name nested fields (`metadata.url`).
+    pub url: String,
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys {
+            text: "text".into(),
+            id: "id".into(),
+            url: "url".into(),
+        }
+    }
+}
+
+/// A parsed JSONL line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The decoded text field.
+    pub text: String,
+    /// Byte range of the text field's JSON string (quotes included) in the line.
+    pub text_span: (usize, usize),
+    /// The id, as text (a JSON string's content, or the raw JSON of another value).
+    pub id: Option<String>,
+    /// The raw JSON of the id, to copy into attribute files as it was.
+    pub id_json: Option<String>,
+    /// The URL, if the URL field is a string.
+    pub url: Option<String>,
+}
+
+/// The top-level fields of an object, in order, as raw JSON.
+struct Fields<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> Visitor<'de> for FieldsVisitor {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Fields<'de>, M::Error> {
+                let mut fields = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    fields.push((key, value));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor)
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn parse(json: &'a str) -> Result<Fields<'a>, String> {
+        serde_json::from_str(json).map_err(|e| describe(&e))
+    }
+
+    /// The one value of `key`; a key given twice is an error, since readers
+    /// disagree on which copy counts.
+    fn get(&self, key: &str) -> Result<Option<&'a RawValue>, String> {
+        let mut found = self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| *v);
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(format!("the key `{key}` appears more than once"));
+        }
+        Ok(first)
+    }
+}
+
+fn describe(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    // serde_json appends " at line 1 column N"; keep the column, the line is ours.
+    match msg.rsplit_once(" at line 1 column ") {
+        Some((what, col)) => format!("invalid JSON at column {col}: {what}"),
+        None => format!("invalid JSON: {msg}"),
+    }
+}
+
+fn as_string(raw: &RawValue) -> Option<String> {
+    serde_json::from_str::<String>(raw.get()).ok()
+}
+
+impl Record {
+    /// Parses one line. An error says why the line is not a usable record
+    /// (not JSON, not an object, no string text field, a duplicated key).
+    pub fn parse(line: &[u8], keys: &Keys) -> Result<Record, String> {
+        let json = std::str::from_utf8(line)
+            .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+        let fields = Fields::parse(json)?;
+        let raw_text = fields
+            .get(&keys.text)?
+            .ok_or_else(|| format!("no `{}` field", keys.text))?;
+        let text = serde_json::from_str::<String>(raw_text.get()).map_err(|e| {
+            if raw_text.get().starts_with('"') {
+                format!("the `{}` field is not a valid string: {e}", keys.text)
+            } else {
+                format!("the `{}` field is not a string", keys.text)
+            }
+        })?;
+        let start = raw_text.get().as_ptr() as usize - json.as_ptr() as usize;
+        let text_span = (start, start + raw_text.get().len());
+        let raw_id = fields.get(&keys.id)?;
+        let id = raw_id.map(|raw| as_string(raw).unwrap_or_else(|| raw.get().to_string()));
+        let id_json = raw_id.map(|raw| raw.get().to_string());
+        let url = nested_string(&fields, &keys.url)?;
+        Ok(Record {
+            text,
+            text_span,
+            id,
+            id_json,
+            url,
+        })
+    }
+
+    /// The line with the text field replaced by `cleaned`, every other byte as it was.
+    pub fn splice(&self, line: &[u8], cleaned: &str) -> Vec<u8> {
+        let encoded = serde_json::to_string(cleaned).expect("a string always serialises");
+        let (start, end) = self.text_span;
+        let mut out = Vec::with_capacity(line.len() - (end - start) + encoded.len());
+        out.extend_from_slice(&line[..start]);
+        out.extend_from_slice(encoded.as_bytes());
+        out.extend_from_slice(&line[end..]);
+        out
+    }
+}
+
+/// The string at a dotted path (`metadata.url`), if there is one.
+fn nested_string(fields: &Fields<'_>, path: &str) -> Result<Option<String>, String> {
+    let mut parts = path.split('.');
+    let Some(first) = parts.next() else {
+        return Ok(None);
+    };
+    let Some(mut raw) = fields.get(first)? else {
+        return Ok(None);
+    };
+    for part in parts {
+        let Ok(inner) = Fields::parse(raw.get()) else {
+            return Ok(None);
+        };
+        match inner.get(part)? {
+            Some(next) => raw = next,
+            None => return Ok(None),
+        }
+    }
+    Ok(as_string(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(url: &str) -> Keys {
+        Keys {
+            url: url.into(),
+            ..Keys::default()
+        }
+    }
+
+    #[test]
+    fn parses_and_splices_keeping_other_bytes() {
+        let line = r#"{ "z":1e5, "text" : "caf\u00e9 \ud83d\ude00 line", "id":"a-1", "x":[1, 2] }"#;
+        let r = Record::parse(line.as_bytes(), &Keys::default()).unwrap();
+        assert_eq!(r.text, "café 😀 line");
+        assert_eq!(r.id.as_deref(), Some("a-1"));
+        assert_eq!(r.id_json.as_deref(), Some("\"a-1\""));
+        let out = r.splice(line.as_bytes(), "café");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{ "z":1e5, "text" : "café", "id":"a-1", "x":[1, 2] }"#
+        );
+    }
+
+    #[test]
+    fn nested_url_keys() {
+        let line = br#"{"text":"t","metadata":{"url":"https://a.example/x","n":{"url":"deep"}}}"#;
+        assert_eq!(
+            Record::parse(line, &keys("metadata.url")).unwrap().url.as_deref(),
+            Some("https://a.example/x")
+        );
+        assert_eq!(
+            Record::parse(line, &keys("metadata.n.url")).unwrap().url.as_deref(),
+            Some("deep")
+        );
+        assert_eq!(Record::parse(line, &keys("metadata.nope")).unwrap().url, None);
+        assert_eq!(Record::parse(line, &keys("text.url")).unwrap().url, None);
+    }
+
+    #[test]
+    fn bad_lines_say_why() {
+        let cases = [
+            ("not json", "invalid JSON"),
+            ("[1,2]", "invalid JSON"),
+            (r#"{"id":1}"#, "no `text` field"),
+            (r#"{"text":5}"#, "not a string"),
+            (r#"{"text":null}"#, "not a string"),
+            (r#"{"text":"a","text":"b"}"#, "more than once"),
+            (r#"{"text":"\ud800"}"#, "not a valid string"),
+            (r#"{"text":"a"} trailing"#, "invalid JSON"),
+        ];
+        for (line, want) in cases {
+            let err = Record::parse(line.as_bytes(), &Keys::default()).unwrap_err();
+            assert!(err.contains(want), "{line}: {err}");
+        }
+        let err = Record::parse(b"{\"text\":\"\xff\"}", &Keys::default()).unwrap_err();
+        assert!(err.contains("UTF-8"), "{err}");
+    }
+}

@@ -1,0 +1,270 @@
+//! Input and output formats: plain text, JSONL, WARC/WET, each optionally
+//! compressed with gzip or zstd.
+//!
+//! The format of a file is chosen by its extension (after any `.gz` or
+//! `.zst`): `.jsonl`, `.json`, `.ndjson` are JSONL; `.warc`, `.wet` are WARC;
+//! anything else is plain text. Compressed input is also recognised by its
+//! magic bytes, so standard input may be compressed too.
+//!
+//! ```
+//! use std::path::Path;
+//! use dechrome::format::{Compression, Format};
+//!
+//! assert_eq!(Format::from_path(Path::new("CC-MAIN-0001.warc.wet.gz")), Format::Warc);
+//! assert_eq!(Compression::from_path(Path::new("shard.jsonl.zst")), Compression::Zstd);
+//! assert_eq!(Format::from_path(Path::new("page.txt")), Format::Text);
+//! ```
+
+pub mod jsonl;
+pub mod warc;
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+/// How documents are laid out in a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// The whole file is one document.
+    Text,
+    /// One JSON object per line; one field holds the document.
+    Jsonl,
+    /// WARC records; `conversion` records (WET) and plain-text `response` records are documents.
+    Warc,
+}
+
+impl Format {
+    /// The format named by a file's extension.
+    pub fn from_path(path: &Path) -> Format {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = name
+            .strip_suffix(".gz")
+            .or_else(|| name.strip_suffix(".zst"))
+            .unwrap_or(&name);
+        match name.rsplit('.').next() {
+            Some("jsonl" | "json" | "ndjson") => Format::Jsonl,
+            Some("warc" | "wet") => Format::Warc,
+            _ => Format::Text,
+        }
+    }
+
+    /// The format's name as `--format` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Jsonl => "jsonl",
+            Format::Warc => "warc",
+        }
+    }
+}
+
+/// How a file is compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip (multi-member streams, as WET files are, included).
+    Gzip,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Compression {
+    /// The compression named by a file's extension.
+    pub fn from_path(path: &Path) -> Compression {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("gz") => Compression::Gzip,
+            Some(e) if e.eq_ignore_ascii_case("zst") => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+
+    /// The compression whose magic bytes start `head`.
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// A decompressing reader over a file or standard input.
+pub type Input = Box<dyn BufRead + Send>;
+
+/// Opens `path` (`None`: standard input) for reading, decompressing by magic
+/// bytes: a `.gz` file that is not gzip is read as it is.
+pub fn open(path: Option<&Path>) -> io::Result<Input> {
+    let raw: Box<dyn Read + Send> = match path {
+        Some(path) => Box::new(File::open(path)?),
+        None => Box::new(io::stdin()),
+    };
+    decompress(raw)
+}
+
+/// Wraps `raw` in the decompressor its first bytes call for.
+pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Input> {
+    let mut buffered = BufReader::with_capacity(1 << 16, raw);
+    let head = buffered.fill_buf()?;
+    Ok(match Compression::sniff(head) {
+        Compression::None => Box::new(buffered),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        )),
+        Compression::Zstd => Box::new(BufReader::with_capacity(
+            1 << 16,
+            zstd::stream::read::Decoder::with_buffer(buffered)?,
+        )),
+    })
+}
+
+/// A compressing writer that must be finished to be complete.
+pub enum Output<W: Write> {
+    /// Uncompressed.
+    Plain(W),
+    /// gzip.
+    Gzip(flate2::write::GzEncoder<W>),
+    /// Zstandard.
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Output<W> {
+    /// Wraps `inner` in the encoder for `compression`.
+    pub fn new(inner: W, compression: Compression) -> io::Result<Output<W>> {
+        Ok(match compression {
+            Compression::None => Output::Plain(inner),
+            Compression::Gzip => Output::Gzip(flate2::write::GzEncoder::new(
+                inner,
+                flate2::Compression::default(),
+            )),
+            Compression::Zstd => Output::Zstd(zstd::stream::write::Encoder::new(inner, 3)?),
+        })
+    }
+
+    /// Writes the compressed stream's end and returns the inner writer, flushed.
+    pub fn finish(self) -> io::Result<W> {
+        let mut inner = match self {
+            Output::Plain(w) => w,
+            Output::Gzip(e) => e.finish()?,
+            Output::Zstd(e) => e.finish()?,
+        };
+        inner.flush()?;
+        Ok(inner)
+    }
+}
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Plain(w) => w.write(buf),
+            Output::Gzip(e) => e.write(buf),
+            Output::Zstd(e) => e.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Plain(w) => w.write_all(buf),
+            Output::Gzip(e) => e.write_all(buf),
+            Output::Zstd(e) => e.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Plain(w) => w.flush(),
+            Output::Gzip(e) => e.flush(),
+            Output::Zstd(e) => e.flush(),
+        }
+    }
+}
+
+/// The host of a URL (`https://user@www.Example.com:8080/x` gives
+/// `www.example.com`), if it has one.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = if host.starts_with('[') {
+        host.split(']').next().map(|h| &h[1..])?
+    } else {
+        host.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_extension() {
+        let cases = [
+            ("a.jsonl", Format::Jsonl, Compression::None),
+            ("a.JSON.gz", Format::Jsonl, Compression::Gzip),
+            ("a.ndjson.zst", Format::Jsonl, Compression::Zstd),
+            ("x.warc.gz", Format::Warc, Compression::Gzip),
+            ("x.warc.wet.gz", Format::Warc, Compression::Gzip),
+            ("x.wet", Format::Warc, Compression::None),
+            ("page.txt", Format::Text, Compression::None),
+            ("page.txt.gz", Format::Text, Compression::Gzip),
+            ("README", Format::Text, Compression::None),
+        ];
+        for (name, format, compression) in cases {
+            assert_eq!(Format::from_path(Path::new(name)), format, "{name}");
+            assert_eq!(Compression::from_path(Path::new(name)), compression, "{name}");
+        }
+    }
+
+    #[test]
+    fn compressed_round_trips() {
+        for compression in [Compression::None, Compression::Gzip, Compression::Zstd] {
+            let mut out = Output::new(Vec::new(), compression).unwrap();
+            out.write_all("héllo\nwörld\n".as_bytes()).unwrap();
+            let bytes = out.finish().unwrap();
+            assert_eq!(Compression::sniff(&bytes), compression);
+            let mut back = String::new();
+            decompress(Box::new(io::Cursor::new(bytes)))
+                .unwrap()
+                .read_to_string(&mut back)
+                .unwrap();
+            assert_eq!(back, "héllo\nwörld\n");
+        }
+    }
+
+    #[test]
+    fn multi_member_gzip_is_read_whole() {
+        let mut bytes = Vec::new();
+        for part in ["one\n", "two\n"] {
+            let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
+            out.write_all(part.as_bytes()).unwrap();
+            bytes.extend(out.finish().unwrap());
+        }
+        let mut back = String::new();
+        decompress(Box::new(io::Cursor::new(bytes)))
+            .unwrap()
+            .read_to_string(&mut back)
+            .unwrap();
+        assert_eq!(back, "one\ntwo\n");
+    }
+
+    #[test]
+    fn hosts_of_urls() {
+        let cases = [
+            ("https://www.NationalJournal.com/s/123?x=1", Some("www.nationaljournal.com")),
+            ("http://user:pw@example.org:8080/", Some("example.org")),
+            ("example.net/path", Some("example.net")),
+            ("https://[::1]:80/", Some("::1")),
+            ("", None),
+        ];
+        for (url, host) in cases {
+            assert_eq!(url_host(url).as_deref(), host, "{url}");
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! WARC records (Common Crawl WARC and WET files): read, find the text, write
+//! back with corrected lengths and digests.
+//!
+//! A `conversion` record (what WET files hold) is one text document. A
+//! `response` record is one when its HTTP `Content-Type` is `text/plain` and
+//! its body is not encoded; then only the HTTP body is cleaned. Every other
+//! record passes through untouched.
+//!
+//! A damaged stretch of the file (a wrong `Content-Length`, a missing
+//! header, a truncated record) is returned as [`Item::Damaged`] with its raw
+//! bytes, so it can be passed through unchanged and reported; reading goes
+//! on at the next `WARC/` version line.
+//!
+//! ```
+//! use dechrome::format::warc::{Item, Reader};
+//!
+//! let wet = b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n";
+//! let mut reader = Reader::new(&wet[..]);
+//! let Some(Ok(Item::Record(mut record))) = reader.next() else { panic!() };
+//! assert_eq!(record.text_range(), Some(0..5));
+//! record.replace_text(0..5, b"hi");
+//! assert_eq!(record.header("content-length"), Some("2"));
+//! ```
+
+use std::io::{self, BufRead, Read, Write};
+use std::ops::Range;
+
+/// One WARC record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The version line and header lines, each with its line ending; not the blank line.
+    head: Vec<u8>,
+    /// The record block (`Content-Length` bytes).
+    pub body: Vec<u8>,
+}
+
+/// What the reader found next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// A well-formed record.
+    Record(Record),
+    /// Bytes that do not form a record, and why; written back as they were.
+    Damaged {
+        /// The raw bytes.
+        bytes: Vec<u8>,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Record {
+    /// A header's value (name matched without regard to case), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_lines(&self.head)
+            .skip(1)
+            .find_map(|line| header_value(line, name))
+    }
+
+    /// `WARC-Type`.
+    pub fn kind(&self) -> Option<&str> {
+        self.header("WARC-Type")
+    }
+
+    /// The byte range of the body that is a text document, if the record carries one.
+    pub fn text_range(&self) -> Option<Range<usize>> {
+        match self.kind()? {
+            "conversion" => Some(0..self.body.len()),
+            "response" => {
+                let http = HttpMessage::parse(&self.body)?;
+                http.is_plain_text().then_some(http.body_start..self.body.len())
+            }
+            _ => None,
+        }
+    }
+
+    /// Replaces `range` of the body (a text range from [`Record::text_range`])
+    /// with `text`, and corrects `Content-Length`, the HTTP `Content-Length`
+    /// of a response, and the SHA-1 digests that were present.
+    pub fn replace_text(&mut self, range: Range<usize>, text: &[u8]) {
+        let mut body = Vec::with_capacity(self.body.len() - range.len() + text.len());
+        body.extend_from_slice(&self.body[..range.start]);
+        body.extend_from_slice(text);
+        body.extend_from_slice(&self.body[range.end..]);
+        if range.start > 0 {
+            // A response: fix the HTTP Content-Length inside the block.
+            let http_head = &body[..range.start];
+            let fixed = set_header(http_head, "Content-Length", &text.len().to_string());
+            if let Some(fixed) = fixed {
+                body.splice(..range.start, fixed);
+            }
+        }
+        let payload_start = body.len() - text.len();
+        self.body = body;
+        let block = sha1_base32(&self.body);
+        let payload = sha1_base32(&self.body[payload_start..]);
+        let len = self.body.len().to_string();
+        for (name, value) in [
+            ("Content-Length", len.as_str()),
+            ("WARC-Block-Digest", block.as_str()),
+            ("WARC-Payload-Digest", payload.as_str()),
+        ] {
+            if let Some(head) = set_header(&self.head, name, value) {
+                self.head = head;
+            }
+        }
+    }
+
+    /// Writes the record: head, blank line, block, and the two-line trailer.
+    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&self.head)?;
+        out.write_all(b"\r\n")?;
+        out.write_all(&self.body)?;
+        out.write_all(b"\r\n\r\n")
+    }
+
+    /// The record as bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.head.len() + self.body.len() + 6);
+        self.write_to(&mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+}
+
+fn sha1_base32(bytes: &[u8]) -> String {
+    let digest = sha1_smol::Sha1::from(bytes).digest().bytes();
+    format!("sha1:{}", data_encoding::BASE32.encode(&digest))
+}
+
+/// Lines of a head, each with its ending.
+fn header_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    head.split_inclusive(|&b| b == b'\n')
+}
+
+fn header_value<'a>(line: &'a [u8], name: &str) -> Option<&'a str> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    if !line[..colon].eq_ignore_ascii_case(name.as_bytes()) {
+        return None;
+    }
+    std::str::from_utf8(&line[colon + 1..]).ok().map(str::trim)
+}
+
+/// The head with the value of header `name` replaced, if the header is there.
+fn set_header(head: &[u8], name: &str, value: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(head.len() + 16);
+    let mut found = false;
+    for line in header_lines(head) {
+        if !found && header_value(line, name).is_some() {
+            found = true;
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(0);
+            let ending: &[u8] = if line.ends_with(b"\r\n") {
+                b"\r\n"
+            } else if line.ends_with(b"\n") {
+                b"\n"
+            } else {
+                b""
+            };
+            out.extend_from_slice(&line[..colon]);
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(ending);
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    found.then_some(out)
+}
+
+/// The HTTP message inside a `response` record.
+struct HttpMessage<'a> {
+    head: &'a [u8],
+    body_start: usize,
+}
+
+impl<'a> HttpMessage<'a> {
+    fn parse(block: &'a [u8]) -> Option<HttpMessage<'a>> {
+        let end = memchr::memmem::find(block, b"\r\n\r\n")
+            .map(|i| (i + 2, i + 4))
+            .or_else(|| memchr::memmem::find(block, b"\n\n").map(|i| (i + 1, i + 2)))?;
+        Some(HttpMessage {
+            head: &block[..end.0],
+            body_start: end.1,
+        })
+    }
+
+    fn is_plain_text(&self) -> bool {
+        let get = |name| header_lines(self.head).skip(1).find_map(|l| header_value(l, name));
+        let plain = get("Content-Type").is_some_and(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/plain"))
+        });
+        let encoded = get("Content-Encoding").is_some_and(|e| !e.eq_ignore_ascii_case("identity"))
+            || get("Transfer-Encoding").is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+        plain && !encoded
+    }
+}
+
+/// Reads WARC items from a buffered reader.
+pub struct Reader<R> {
+    inner: R,
+    /// A line read ahead (the version line that ended a damaged stretch).
+    pending: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// A reader over `inner`.
+    pub fn new(inner: R) -> Reader<R> {
+        Reader {
+            inner,
+            pending: None,
+            done: false,
+        }
+    }
+
+    fn line(&mut self) -> io::Result<Vec<u8>> {
+        if let Some(line) = self.pending.take() {
+            return Ok(line);
+        }
+        let mut line = Vec::new();
+        self.inner.read_until(b'\n', &mut line)?;
+        Ok(line)
+    }
+
+    /// Reads lines into `bytes` up to (not including) the next version line.
+    fn skip_to_next_record(&mut self, bytes: &mut Vec<u8>) -> io::Result<()> {
+        loop {
+            let line = self.line()?;
+            if line.is_empty() {
+                return Ok(());
+            }
+            if line.starts_with(b"WARC/") {
+                self.pending = Some(line);
+                return Ok(());
+            }
+            bytes.extend_from_slice(&line);
+        }
+    }
+
+    fn read_item(&mut self) -> io::Result<Option<Item>> {
+        // Blank lines between records.
+        let mut version = self.line()?;
+        while !version.is_empty() && is_blank_line(&version) {
+            version = self.line()?;
+        }
+        if version.is_empty() {
+            return Ok(None);
+        }
+        if !version.starts_with(b"WARC/") {
+            let mut bytes = version;
+            self.skip_to_next_record(&mut bytes)?;
+            return Ok(Some(damaged(bytes, "no WARC version line where a record should start")));
+        }
+        let mut head = version;
+        loop {
+            let line = self.line()?;
+            if line.is_empty() {
+                return Ok(Some(damaged(head, "the file ends inside a record header")));
+            }
+            if is_blank_line(&line) {
+                break;
+            }
+            head.extend_from_slice(&line);
+        }
+        let record = Record {
+            head,
+            body: Vec::new(),
+        };
+        let Some(length) = record
+            .header("Content-Length")
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
+            let mut bytes = record.head;
+            bytes.extend_from_slice(b"\r\n");
+            self.skip_to_next_record(&mut bytes)?;
+            return Ok(Some(damaged(bytes, "missing or invalid Content-Length")));
+        };
+        let mut record = record;
+        (&mut self.inner)
+            .take(length)
+            .read_to_end(&mut record.body)?;
+        if (record.body.len() as u64) < length {
+            let mut bytes = record.head;
+            bytes.extend_from_slice(b"\r\n");
+            bytes.extend_from_slice(&record.body);
+            return Ok(Some(damaged(
+                bytes,
+                "the file ends inside a record (truncated)",
+            )));
+        }
+        // The block is followed by two line endings; anything else means the
+        // Content-Length was wrong.
+        for _ in 0..2 {
+            let line = self.line()?;
+            if line.is_empty() {
+                break;
+            }
+            if !is_blank_line(&line) {
+                let mut bytes = record.head;
+                bytes.extend_from_slice(b"\r\n");
+                bytes.extend_from_slice(&record.body);
+                if line.starts_with(b"WARC/") {
+                    self.pending = Some(line);
+                } else {
+                    bytes.extend_from_slice(&line);
+                    self.skip_to_next_record(&mut bytes)?;
+                }
+                return Ok(Some(damaged(
+                    bytes,
+                    "Content-Length does not match the record",
+                )));
+            }
+        }
+        Ok(Some(Item::Record(record)))
+    }
+}
+
+
+fn is_blank_line(line: &[u8]) -> bool {
+    line == b"\r\n" || line == b"\n"
+}
+
+fn damaged(bytes: Vec<u8>, reason: &str) -> Item {
+    Item::Damaged {
+        bytes,
+        reason: reason.to_string(),
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = io::Result<Item>;
+
+    fn next(&mut self) -> Option<io::Result<Item>> {
+        if self.done {
+            return None;
+        }
+        match self.read_item() {
+            Ok(Some(item)) => Some(Ok(item)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: &str, body: &str, extra: &str) -> String {
+        format!(
+            "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: https://example.com/a\r\n{extra}Content-Length: {}\r\n\r\n{body}\r\n\r\n",
+            body.len()
+        )
+    }
+
+    fn items(bytes: &[u8]) -> Vec<Item> {
+        Reader::new(bytes).map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn reads_and_writes_records_unchanged() {
+        let file = format!(
+            "{}{}",
+            record("warcinfo", "software: x\r\n", ""),
+            record("conversion", "Skip Navigation\nStory.", "")
+        );
+        let got = items(file.as_bytes());
+        assert_eq!(got.len(), 2);
+        let mut out = Vec::new();
+        for item in &got {
+            let Item::Record(r) = item else { panic!("{item:?}") };
+            r.write_to(&mut out).unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), file);
+        let Item::Record(r) = &got[1] else { unreachable!() };
+        assert_eq!(r.kind(), Some("conversion"));
+        assert_eq!(r.header("warc-target-uri"), Some("https://example.com/a"));
+        assert_eq!(r.text_range(), Some(0..22));
+    }
+
+    #[test]
+    fn replace_text_fixes_length_and_digests() {
+        let file = record("conversion", "Skip Navigation\nStory.", "WARC-Block-Digest: sha1:XXXX\r\n");
+        let Item::Record(mut r) = items(file.as_bytes()).remove(0) else { panic!() };
+        r.replace_text(0..22, b"Story.");
+        assert_eq!(r.header("Content-Length"), Some("6"));
+        assert_eq!(r.header("WARC-Block-Digest").unwrap(), sha1_base32(b"Story."));
+        assert_eq!(r.header("WARC-Payload-Digest"), None, "not added when absent");
+        let again = items(&r.to_bytes());
+        assert_eq!(again, vec![Item::Record(r)]);
+    }
+
+    #[test]
+    fn plain_text_responses_clean_only_the_http_body() {
+        let http = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 22\r\n\r\nSkip Navigation\nStory.";
+        let file = record("response", http, "");
+        let Item::Record(mut r) = items(file.as_bytes()).remove(0) else { panic!() };
+        let range = r.text_range().unwrap();
+        assert_eq!(&r.body[range.clone()], b"Skip Navigation\nStory.");
+        r.replace_text(range, b"Story.");
+        let body = String::from_utf8(r.body.clone()).unwrap();
+        assert!(body.ends_with("Content-Length: 6\r\n\r\nStory."), "{body}");
+        assert_eq!(r.header("Content-Length"), Some(body.len().to_string().as_str()));
+        // HTML and encoded responses are not documents.
+        let html = record("response", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>x", "");
+        let Item::Record(r) = items(html.as_bytes()).remove(0) else { panic!() };
+        assert_eq!(r.text_range(), None);
+        let gz = record("response", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n\r\nx", "");
+        let Item::Record(r) = items(gz.as_bytes()).remove(0) else { panic!() };
+        assert_eq!(r.text_range(), None);
+    }
+
+    #[test]
+    fn damaged_stretches_are_returned_whole_and_reading_resumes() {
+        let good = record("conversion", "fine", "");
+        // Content-Length says 3 but the block has 4 bytes.
+        let bad = "WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 3\r\n\r\nabcd\r\n\r\n";
+        let file = format!("{bad}{good}");
+        let got = items(file.as_bytes());
+        assert_eq!(got.len(), 2, "{got:?}");
+        let Item::Damaged { bytes, reason } = &got[0] else { panic!("{got:?}") };
+        assert!(reason.contains("Content-Length"), "{reason}");
+        assert!(String::from_utf8_lossy(bytes).contains("abcd"));
+        assert!(matches!(got[1], Item::Record(_)));
+
+        let truncated = &good.as_bytes()[..good.len() - 8];
+        let got = items(truncated);
+        let Item::Damaged { reason, .. } = &got[0] else { panic!("{got:?}") };
+        assert!(reason.contains("truncated"), "{reason}");
+
+        let got = items(b"garbage\nmore\n");
+        assert!(matches!(&got[0], Item::Damaged { reason, .. } if reason.contains("version line")));
+        let got = items(b"WARC/1.0\r\nWARC-Type: x\r\n\r\nbody\r\n\r\n");
+        assert!(matches!(&got[0], Item::Damaged { reason, .. } if reason.contains("Content-Length")));
+        assert!(items(b"").is_empty());
+    }
+}
