@@ -595,7 +595,11 @@ impl<'c> Batch<'c> {
                 converted_name(relative, out_format)
             }
             Document::File { relative, .. } => relative.clone(),
-            Document::Stdin => PathBuf::from("stdin"),
+            Document::Stdin => PathBuf::from(match out_format {
+                Format::Text => "stdin.txt",
+                Format::Jsonl => "stdin.jsonl",
+                Format::Warc => "stdin.warc",
+            }),
         };
         let mut sink = match (&self.options.destination, doc) {
             (Destination::Directory(dir), Document::File { path, .. }) => {

@@ -213,13 +213,15 @@ fn write_diff(out: &mut dyn Write, doc: &DocumentEvent) -> io::Result<()> {
     let after = String::from_utf8_lossy(doc.cleaned.as_deref().unwrap_or_default());
     let label = explain::label(doc);
     let diff = similar::TextDiff::from_lines(before.as_ref(), after.as_ref());
-    write!(
-        out,
-        "{}",
-        diff.unified_diff()
-            .context_radius(1)
-            .header(&label, &format!("{label} (cleaned)"))
-    )
+    let mut text = diff
+        .unified_diff()
+        .context_radius(1)
+        .header(&label, &format!("{label} (cleaned)"))
+        .to_string();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    out.write_all(text.as_bytes())
 }
 
 /// A progress line on standard error, only when it is a terminal.

@@ -18,7 +18,7 @@ fn seed(n: &str) -> std::path::PathBuf {
 }
 
 /// The line of `rules/FILE` that is exactly `text` (ASCII case ignored).
-fn rule_line(file: &str, text: &str) -> usize {
+pub fn rule_line(file: &str, text: &str) -> usize {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("rules")
         .join(file);

@@ -1,5 +1,6 @@
 //! The one integration-test binary: golden fixtures and CLI behaviour.
 
 mod cli;
+mod formats;
 mod golden;
 mod util;

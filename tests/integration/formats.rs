@@ -1,0 +1,398 @@
+//! Formats: JSONL, WARC/WET, compression, statistics and Dolma attributes.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+use dechrome::format::warc::{Item, Reader};
+use dechrome::format::{Compression, Output};
+use dechrome::{Cleaner, RuleSet};
+
+use crate::util::fixtures;
+
+fn dechrome() -> Command {
+    Command::cargo_bin("dechrome").unwrap()
+}
+
+fn default_cleaner() -> Cleaner {
+    Cleaner::new(RuleSet::defaults()).unwrap()
+}
+
+/// What file mode makes of `text`.
+fn file_mode(text: &str) -> String {
+    let cleaner = default_cleaner();
+    String::from_utf8(cleaner.clean(text.as_bytes()).apply(text.as_bytes())).unwrap()
+}
+
+fn seeds() -> Vec<String> {
+    (0..5)
+        .map(|i| std::fs::read_to_string(fixtures().join(format!("seeds/00{i}.txt"))).unwrap())
+        .collect()
+}
+
+fn write_compressed(path: &Path, bytes: &[u8]) {
+    let mut out = Output::new(Vec::new(), Compression::from_path(path)).unwrap();
+    out.write_all(bytes).unwrap();
+    std::fs::write(path, out.finish().unwrap()).unwrap();
+}
+
+fn read_decompressed(path: &Path) -> Vec<u8> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut out = Vec::new();
+    dechrome::format::decompress(Box::new(file))
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Records exercising offsets and edge cases: emoji and CJK before a removed
+/// span, an empty text, a fully removed document, a malformed line.
+fn tricky_jsonl() -> (String, Vec<Option<String>>) {
+    let texts = [
+        "😀 中文 headline text\nSkip Navigation\nThe story goes on.\nClose X",
+        "",
+        "Facebook\nTwitter\nInstagram",
+        "Plain article text that stays.",
+    ];
+    let mut jsonl = String::new();
+    let mut want = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let record = serde_json::json!({"id": format!("doc-{i}"), "n": i, "text": text, "z": [1, 2]});
+        jsonl.push_str(&record.to_string());
+        jsonl.push('\n');
+        want.push(Some(file_mode(text)));
+    }
+    jsonl.push_str("{\"id\": \"bad\", \"text\": 12}\n");
+    want.push(None);
+    jsonl.push_str("{not json at all\n");
+    want.push(None);
+    (jsonl, want)
+}
+
+#[test]
+fn jsonl_round_trips_in_every_compression() {
+    let (jsonl, want) = tricky_jsonl();
+    for name in ["s.jsonl", "s.jsonl.gz", "s.jsonl.zst", "s.ndjson", "s.json.gz"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in").join(name);
+        std::fs::create_dir_all(input.parent().unwrap()).unwrap();
+        write_compressed(&input, jsonl.as_bytes());
+        let out_dir = tmp.path().join("out");
+        let attrs = tmp.path().join("attrs");
+        dechrome()
+            .arg("-o")
+            .arg(&out_dir)
+            .arg("--attributes")
+            .arg(&attrs)
+            .arg(&input)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains(format!("{name}:5: ")))
+            .stderr(predicates::str::contains(format!("{name}:6: invalid JSON")));
+        let output = out_dir.join(name);
+        assert_eq!(
+            Compression::sniff(&std::fs::read(&output).unwrap()),
+            Compression::from_path(&input),
+            "{name}: output mirrors the input's compression"
+        );
+        let out = String::from_utf8(read_decompressed(&output)).unwrap();
+        let in_lines: Vec<&str> = jsonl.lines().collect();
+        let out_lines: Vec<&str> = out.lines().collect();
+        assert_eq!(out_lines.len(), in_lines.len(), "{name}: one output line per input line");
+        let rows: Vec<Value> = String::from_utf8(read_decompressed(&attrs.join(name)))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), in_lines.len(), "{name}: one attribute row per input line");
+        for ((input_line, output_line), (want, row)) in
+            in_lines.iter().zip(&out_lines).zip(want.iter().zip(&rows))
+        {
+            let Some(want) = want else {
+                assert_eq!(input_line, output_line, "malformed lines pass through unchanged");
+                continue;
+            };
+            let before: Value = serde_json::from_str(input_line).unwrap();
+            let after: Value = serde_json::from_str(output_line).unwrap();
+            assert_eq!(after["text"].as_str().unwrap(), want, "{name}: text as file mode cleans it");
+            for key in ["id", "n", "z"] {
+                assert_eq!(before[key], after[key], "other fields unchanged");
+            }
+            // Dolma: deleting the spans (code points) from the original gives the output.
+            assert_eq!(row["id"], before["id"]);
+            let spans = row["attributes"]["dechrome__removed"].as_array().unwrap();
+            let original: Vec<char> = before["text"].as_str().unwrap().chars().collect();
+            assert_eq!(delete_spans(&original, spans), *want);
+        }
+    }
+}
+
+/// The text without the `[start, end, score]` spans (code points).
+fn delete_spans(chars: &[char], spans: &[Value]) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for span in spans {
+        let start = span[0].as_u64().unwrap() as usize;
+        let end = span[1].as_u64().unwrap() as usize;
+        assert!(start >= at && end > start && end <= chars.len(), "spans sorted, disjoint, in range");
+        out.extend(&chars[at..start]);
+        at = end;
+    }
+    out.extend(&chars[at..]);
+    out
+}
+
+#[test]
+fn emoji_before_a_span_gives_code_point_offsets() {
+    let line = serde_json::json!({"id": 1, "text": "😀😀\nSkip Navigation\nBody."}).to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    dechrome()
+        .args(["--format", "jsonl", "--attributes"])
+        .arg(tmp.path())
+        .write_stdin(line)
+        .assert()
+        .success();
+    let row = std::fs::read_to_string(tmp.path().join("stdin.jsonl")).unwrap();
+    // "😀😀\n" is 3 code points (9 bytes): the removed line starts at code point 3.
+    assert_eq!(row.trim(), r#"{"id":1,"attributes":{"dechrome__removed":[[3,19,1.0]]}}"#);
+}
+
+#[test]
+fn spans_reproduce_the_output_over_seeds_and_devset() {
+    let mut pages: Vec<String> = seeds();
+    let devset = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/devset");
+    for folder in ["scrapinghub", "wcxb"] {
+        let Ok(entries) = std::fs::read_dir(devset.join(folder)) else { continue };
+        for e in entries {
+            let path = e.unwrap().path();
+            if path.to_string_lossy().ends_with(".page.txt") {
+                pages.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let mut jsonl = String::new();
+    for (i, page) in pages.iter().enumerate() {
+        jsonl.push_str(&serde_json::json!({"id": i, "text": page}).to_string());
+        jsonl.push('\n');
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("pages.jsonl");
+    std::fs::write(&input, &jsonl).unwrap();
+    let attrs = tmp.path().join("attrs");
+    let out = dechrome()
+        .arg("--attributes")
+        .arg(&attrs)
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let rows = std::fs::read_to_string(attrs.join("pages.jsonl")).unwrap();
+    let mut checked = 0;
+    for ((page, out_line), row) in pages.iter().zip(out.lines()).zip(rows.lines()) {
+        let cleaned: Value = serde_json::from_str(out_line).unwrap();
+        let row: Value = serde_json::from_str(row).unwrap();
+        let chars: Vec<char> = page.chars().collect();
+        let spans = row["attributes"]["dechrome__removed"].as_array().unwrap();
+        assert_eq!(delete_spans(&chars, spans), cleaned["text"].as_str().unwrap());
+        assert_eq!(cleaned["text"].as_str().unwrap(), file_mode(page), "JSONL text = file mode");
+        checked += 1;
+    }
+    assert_eq!(checked, pages.len());
+}
+
+/// A WET file made of the seed pages, with real WARC headers.
+fn wet_from_seeds() -> (Vec<u8>, Vec<String>) {
+    let mut wet = Vec::new();
+    let info = "Software-Info: ia-web-commons\r\nExtracted-Date: Mon, 16 Jun 2014 12:00:00 GMT\r\n";
+    write!(
+        wet,
+        "WARC/1.0\r\nWARC-Type: warcinfo\r\nWARC-Date: 2014-06-16T12:00:00Z\r\nWARC-Filename: CC-MAIN-20140616-00000.warc.wet.gz\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000000>\r\nContent-Type: application/warc-fields\r\nContent-Length: {}\r\n\r\n{info}\r\n\r\n",
+        info.len()
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for (i, page) in seeds().iter().enumerate() {
+        let id = format!("<urn:uuid:00000000-0000-4000-8000-00000000000{}>", i + 1);
+        let digest = data_encoding::BASE32.encode(&sha1_smol::Sha1::from(page).digest().bytes());
+        write!(
+            wet,
+            "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: https://news{i}.example.com/2014/06/16/iran-iraq\r\nWARC-Date: 2014-06-16T12:00:0{i}Z\r\nWARC-Record-ID: {id}\r\nWARC-Refers-To: <urn:uuid:10000000-0000-4000-8000-00000000000{i}>\r\nWARC-Block-Digest: sha1:{digest}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{page}\r\n\r\n",
+            page.len()
+        )
+        .unwrap();
+        ids.push(id);
+    }
+    (wet, ids)
+}
+
+#[test]
+fn wet_records_are_cleaned_with_correct_lengths_and_digests() {
+    let (wet, _) = wet_from_seeds();
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in/CC-MAIN-20140616-00000.warc.wet.gz");
+    std::fs::create_dir_all(input.parent().unwrap()).unwrap();
+    write_compressed(&input, &wet);
+    let out_dir = tmp.path().join("out");
+    dechrome().arg("-o").arg(&out_dir).arg(&input).assert().success();
+    let out = read_decompressed(&out_dir.join("CC-MAIN-20140616-00000.warc.wet.gz"));
+    let items: Vec<Item> = Reader::new(&out[..]).map(Result::unwrap).collect();
+    assert_eq!(items.len(), 6);
+    let Item::Record(info) = &items[0] else { panic!("{:?}", items[0]) };
+    assert_eq!(info.kind(), Some("warcinfo"), "other records pass through");
+    for (item, page) in items[1..].iter().zip(seeds()) {
+        let Item::Record(record) = item else { panic!("damaged output record: {item:?}") };
+        let body = String::from_utf8(record.body.clone()).unwrap();
+        assert_eq!(body, file_mode(&page));
+        assert_eq!(record.header("Content-Length").unwrap(), body.len().to_string());
+        let digest = data_encoding::BASE32.encode(&sha1_smol::Sha1::from(&body).digest().bytes());
+        assert_eq!(record.header("WARC-Block-Digest").unwrap(), format!("sha1:{digest}"));
+    }
+}
+
+#[test]
+fn wet_converts_to_jsonl() {
+    let (wet, ids) = wet_from_seeds();
+    let out = dechrome()
+        .args(["--format", "jsonl"])
+        .write_stdin(wet)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "one line per conversion record");
+    for ((line, id), page) in lines.iter().zip(&ids).zip(seeds()) {
+        assert_eq!(line["id"].as_str().unwrap(), id);
+        assert!(line["url"].as_str().unwrap().starts_with("https://news"));
+        assert_eq!(line["text"].as_str().unwrap(), file_mode(&page));
+    }
+}
+
+#[test]
+fn host_scoped_rules_follow_the_record_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("site.rules");
+    std::fs::write(&rules, "[contains host=nationaljournal.com]\nNational Journal\n").unwrap();
+    let jsonl = [
+        r#"{"text":"Story.\nA National Journal notice","meta":{"url":"https://www.nationaljournal.com/s/1"}}"#,
+        r#"{"text":"Story.\nA National Journal notice","meta":{"url":"https://example.com/s/1"}}"#,
+        r#"{"text":"Story.\nA National Journal notice"}"#,
+    ]
+    .join("\n");
+    let out = dechrome()
+        .args(["--format", "jsonl", "--url-key", "meta.url", "-r"])
+        .arg(&rules)
+        .write_stdin(jsonl)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let texts: Vec<String> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(texts, ["Story.", "Story.\nA National Journal notice", "Story.\nA National Journal notice"]);
+}
+
+#[test]
+fn strict_fails_the_input_and_writes_nothing_for_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in.jsonl");
+    std::fs::write(&input, "{\"text\":\"Skip Navigation\\nok\"}\nnot json\n").unwrap();
+    let good = tmp.path().join("good.jsonl");
+    std::fs::write(&good, "{\"text\":\"Skip Navigation\\nok\"}\n").unwrap();
+    let out = tmp.path().join("out");
+    dechrome()
+        .arg("--strict")
+        .arg("-o")
+        .arg(&out)
+        .arg(&input)
+        .arg(&good)
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("in.jsonl: line 2: invalid JSON"));
+    assert!(!out.join("in.jsonl").exists());
+    assert_eq!(std::fs::read_to_string(out.join("good.jsonl")).unwrap(), "{\"text\":\"ok\"}\n");
+}
+
+#[test]
+fn stats_are_identical_for_any_thread_count() {
+    let (jsonl, _) = tricky_jsonl();
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    crate::util::copy_tree(&fixtures().join("seeds"), &input);
+    std::fs::write(input.join("x.jsonl"), jsonl).unwrap();
+    let mut all = Vec::new();
+    for threads in ["1", "2"] {
+        let stats = tmp.path().join(format!("stats{threads}.json"));
+        dechrome()
+            .args(["-j", threads, "--stats"])
+            .arg(&stats)
+            .arg(&input)
+            .assert()
+            .success();
+        all.push(std::fs::read_to_string(stats).unwrap());
+    }
+    assert_eq!(all[0], all[1]);
+    let stats: Value = serde_json::from_str(&all[0]).unwrap();
+    assert_eq!(stats["malformed"], 2);
+    assert_eq!(stats["emptied"], 1, "the menu-only record");
+    let line = crate::cli::rule_line("navigation.rules", "Skip Navigation");
+    let skip = &stats["rules"][format!("rules/navigation.rules:{line}")];
+    assert_eq!(skip["action"], "line");
+    assert!(skip["documents"].as_u64().unwrap() >= 2, "{skip}");
+    assert_eq!(stats["errors"]["malformed record"], 2);
+}
+
+#[test]
+fn check_and_diff() {
+    dechrome()
+        .arg("--check")
+        .arg(fixtures().join("seeds/004.txt"))
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("004.txt: would remove"));
+    dechrome()
+        .arg("--check")
+        .write_stdin("Nothing to remove here.\n")
+        .assert()
+        .code(0)
+        .stdout("");
+    dechrome()
+        .arg("--diff")
+        .arg(fixtures().join("seeds/001.txt"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("-Click for photos."))
+        .stdout(predicates::str::contains("+++ "));
+}
+
+#[test]
+fn explain_as_json_lines() {
+    let out = dechrome()
+        .args(["--explain", "--format", "json"])
+        .arg(fixtures().join("seeds/004.txt"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let first: Value = serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["line"], 1);
+    assert_eq!(first["action"], "line");
+    assert!(first["origin"].as_str().unwrap().starts_with("rules/navigation.rules:"));
+    assert_eq!(first["removed"], "Skip Navigation\n\n");
+}
