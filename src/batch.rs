@@ -118,7 +118,11 @@ pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Ve
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
-                    let relative = e.path().strip_prefix(path).unwrap_or(e.path()).to_path_buf();
+                    let relative = e
+                        .path()
+                        .strip_prefix(path)
+                        .unwrap_or(e.path())
+                        .to_path_buf();
                     docs.push(Document::File {
                         path: e.path().to_path_buf(),
                         relative,
@@ -284,8 +288,14 @@ struct Done {
 /// Reads units from one input.
 enum UnitReader {
     Text(Option<format::Input>),
-    Jsonl { input: format::Input, line: usize },
-    Warc { reader: warc::Reader<format::Input>, record: usize },
+    Jsonl {
+        input: format::Input,
+        line: usize,
+    },
+    Warc {
+        reader: warc::Reader<format::Input>,
+        record: usize,
+    },
 }
 
 impl UnitReader {
@@ -469,7 +479,12 @@ impl<'c> Batch<'c> {
     /// `stream`; every event is passed to `deliver` in input order, after it
     /// has been counted in the statistics. An error from `stream` or
     /// `deliver` (a closed standard output, say) stops the run and is returned.
-    pub fn run<F>(&self, docs: &[Document], stream: &mut dyn Write, mut deliver: F) -> io::Result<Summary>
+    pub fn run<F>(
+        &self,
+        docs: &[Document],
+        stream: &mut dyn Write,
+        mut deliver: F,
+    ) -> io::Result<Summary>
     where
         F: FnMut(&Event) -> io::Result<()>,
     {
@@ -605,7 +620,9 @@ impl<'c> Batch<'c> {
             (Destination::Directory(dir), Document::File { path, .. }) => {
                 let dest = dir.join(&relative);
                 if same_file(path, &dest) {
-                    return emit(Event::Failed(InputError::WouldOverwriteInput { path: dest }));
+                    return emit(Event::Failed(InputError::WouldOverwriteInput {
+                        path: dest,
+                    }));
                 }
                 match Sink::create(dest.clone(), Compression::from_path(&relative)) {
                     Ok(sink) => Some(sink),
@@ -656,7 +673,10 @@ impl<'c> Batch<'c> {
             });
             for d in done {
                 if let Some(reason) = d.fatal {
-                    return emit(Event::Failed(InputError::Strict { path: name.clone(), reason }));
+                    return emit(Event::Failed(InputError::Strict {
+                        path: name.clone(),
+                        reason,
+                    }));
                 }
                 if let Some(sink) = &mut sink {
                     if let Err(source) = sink.out.write_all(&d.out) {
@@ -667,7 +687,11 @@ impl<'c> Batch<'c> {
                     stream.write_all(&d.out)?;
                 }
                 if let (Some(attrs), Some(row)) = (&mut attributes, &d.attributes) {
-                    if let Err(source) = attrs.out.write_all(row.as_bytes()).and_then(|()| attrs.out.write_all(b"\n")) {
+                    if let Err(source) = attrs
+                        .out
+                        .write_all(row.as_bytes())
+                        .and_then(|()| attrs.out.write_all(b"\n"))
+                    {
                         let path = attrs.dest.clone();
                         return emit(Event::Failed(InputError::Write { path, source }));
                     }
@@ -877,6 +901,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Writes `bytes` to `dest` through a temporary file in the same directory.
+pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut sink = Sink::create(dest.to_path_buf(), Compression::None)?;
+    sink.out.write_all(bytes)?;
+    sink.commit(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -889,14 +920,10 @@ mod tests {
             ("plain.wet", "plain.wet.jsonl"),
         ];
         for (from, to) in cases {
-            assert_eq!(converted_name(Path::new(from), Format::Jsonl), PathBuf::from(to));
+            assert_eq!(
+                converted_name(Path::new(from), Format::Jsonl),
+                PathBuf::from(to)
+            );
         }
     }
-}
-
-/// Writes `bytes` to `dest` through a temporary file in the same directory.
-pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut sink = Sink::create(dest.to_path_buf(), Compression::None)?;
-    sink.out.write_all(bytes)?;
-    sink.commit(None)
 }

@@ -124,7 +124,10 @@ impl Config {
         };
         if let Some(dir) = &args.attributes {
             if paths.iter().any(|p| same_dir(p, dir)) {
-                bail!("{}: the attributes directory is an input directory", dir.display());
+                bail!(
+                    "{}: the attributes directory is an input directory",
+                    dir.display()
+                );
             }
         }
         let threads = match args.threads {

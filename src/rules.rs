@@ -141,7 +141,8 @@ impl Rule {
         }
         host.is_some_and(|host| {
             self.hosts.iter().any(|h| {
-                host == h || (host.ends_with(h.as_str()) && host[..host.len() - h.len()].ends_with('.'))
+                host == h
+                    || (host.ends_with(h.as_str()) && host[..host.len() - h.len()].ends_with('.'))
             })
         })
     }
@@ -751,14 +752,18 @@ mod tests {
 
     #[test]
     fn host_scoped_sections() {
-        let set = parse("[contains host=nationaljournal.com,Example.org]\nSubscribe\n[line]\nx\n").unwrap();
+        let set = parse("[contains host=nationaljournal.com,Example.org]\nSubscribe\n[line]\nx\n")
+            .unwrap();
         let rule = &set.rules()[0];
         assert_eq!(rule.hosts, ["nationaljournal.com", "example.org"]);
         assert!(rule.applies_to(Some("nationaljournal.com")));
         assert!(rule.applies_to(Some("www.nationaljournal.com")));
         assert!(!rule.applies_to(Some("notnationaljournal.com")));
         assert!(!rule.applies_to(None));
-        assert!(set.rules()[1].applies_to(None), "the next section is not scoped");
+        assert!(
+            set.rules()[1].applies_to(None),
+            "the next section is not scoped"
+        );
         assert_eq!(error_lines("[line host=a.com/x]\n"), vec![1]);
         assert_eq!(error_lines("[menu host=a.com]\n"), vec![1]);
     }

@@ -120,7 +120,11 @@ pub fn cause_key(matcher: &Matcher, cause: Cause) -> (String, String, String) {
     match cause {
         Cause::Rule(id) => {
             let rule = matcher.rule(id);
-            (rule.origin.to_string(), rule.section(), rule.origin.text.clone())
+            (
+                rule.origin.to_string(),
+                rule.section(),
+                rule.origin.text.clone(),
+            )
         }
         Cause::Detector(d) => (
             format!("detector:{}", d.name()),
@@ -203,7 +207,10 @@ mod tests {
     fn counts_code_points() {
         assert_eq!(char_count("a😀é".as_bytes()), 3);
         assert_eq!(char_count(b""), 0);
-        assert_eq!(char_offsets("a😀é b".as_bytes(), [0, 1, 5, 7, 9]), vec![0, 1, 2, 3, 5]);
+        assert_eq!(
+            char_offsets("a😀é b".as_bytes(), [0, 1, 5, 7, 9]),
+            vec![0, 1, 2, 3, 5]
+        );
     }
 
     #[test]

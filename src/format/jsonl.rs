@@ -205,14 +205,23 @@ mod tests {
     fn nested_url_keys() {
         let line = br#"{"text":"t","metadata":{"url":"https://a.example/x","n":{"url":"deep"}}}"#;
         assert_eq!(
-            Record::parse(line, &keys("metadata.url")).unwrap().url.as_deref(),
+            Record::parse(line, &keys("metadata.url"))
+                .unwrap()
+                .url
+                .as_deref(),
             Some("https://a.example/x")
         );
         assert_eq!(
-            Record::parse(line, &keys("metadata.n.url")).unwrap().url.as_deref(),
+            Record::parse(line, &keys("metadata.n.url"))
+                .unwrap()
+                .url
+                .as_deref(),
             Some("deep")
         );
-        assert_eq!(Record::parse(line, &keys("metadata.nope")).unwrap().url, None);
+        assert_eq!(
+            Record::parse(line, &keys("metadata.nope")).unwrap().url,
+            None
+        );
         assert_eq!(Record::parse(line, &keys("text.url")).unwrap().url, None);
     }
 

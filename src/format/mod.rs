@@ -218,7 +218,11 @@ mod tests {
         ];
         for (name, format, compression) in cases {
             assert_eq!(Format::from_path(Path::new(name)), format, "{name}");
-            assert_eq!(Compression::from_path(Path::new(name)), compression, "{name}");
+            assert_eq!(
+                Compression::from_path(Path::new(name)),
+                compression,
+                "{name}"
+            );
         }
     }
 
@@ -257,7 +261,10 @@ mod tests {
     #[test]
     fn hosts_of_urls() {
         let cases = [
-            ("https://www.NationalJournal.com/s/123?x=1", Some("www.nationaljournal.com")),
+            (
+                "https://www.NationalJournal.com/s/123?x=1",
+                Some("www.nationaljournal.com"),
+            ),
             ("http://user:pw@example.org:8080/", Some("example.org")),
             ("example.net/path", Some("example.net")),
             ("https://[::1]:80/", Some("::1")),

@@ -67,7 +67,8 @@ impl Record {
             "conversion" => Some(0..self.body.len()),
             "response" => {
                 let http = HttpMessage::parse(&self.body)?;
-                http.is_plain_text().then_some(http.body_start..self.body.len())
+                http.is_plain_text()
+                    .then_some(http.body_start..self.body.len())
             }
             _ => None,
         }
@@ -116,7 +117,8 @@ impl Record {
     /// The record as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.head.len() + self.body.len() + 6);
-        self.write_to(&mut out).expect("writing to a Vec cannot fail");
+        self.write_to(&mut out)
+            .expect("writing to a Vec cannot fail");
         out
     }
 }
@@ -183,7 +185,11 @@ impl<'a> HttpMessage<'a> {
     }
 
     fn is_plain_text(&self) -> bool {
-        let get = |name| header_lines(self.head).skip(1).find_map(|l| header_value(l, name));
+        let get = |name| {
+            header_lines(self.head)
+                .skip(1)
+                .find_map(|l| header_value(l, name))
+        };
         let plain = get("Content-Type").is_some_and(|t| {
             t.split(';')
                 .next()
@@ -249,7 +255,10 @@ impl<R: BufRead> Reader<R> {
         if !version.starts_with(b"WARC/") {
             let mut bytes = version;
             self.skip_to_next_record(&mut bytes)?;
-            return Ok(Some(damaged(bytes, "no WARC version line where a record should start")));
+            return Ok(Some(damaged(
+                bytes,
+                "no WARC version line where a record should start",
+            )));
         }
         let mut head = version;
         loop {
@@ -315,7 +324,6 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-
 fn is_blank_line(line: &[u8]) -> bool {
     line == b"\r\n" || line == b"\n"
 }
@@ -374,11 +382,15 @@ mod tests {
         assert_eq!(got.len(), 2);
         let mut out = Vec::new();
         for item in &got {
-            let Item::Record(r) = item else { panic!("{item:?}") };
+            let Item::Record(r) = item else {
+                panic!("{item:?}")
+            };
             r.write_to(&mut out).unwrap();
         }
         assert_eq!(String::from_utf8(out).unwrap(), file);
-        let Item::Record(r) = &got[1] else { unreachable!() };
+        let Item::Record(r) = &got[1] else {
+            unreachable!()
+        };
         assert_eq!(r.kind(), Some("conversion"));
         assert_eq!(r.header("warc-target-uri"), Some("https://example.com/a"));
         assert_eq!(r.text_range(), Some(0..22));
@@ -386,12 +398,25 @@ mod tests {
 
     #[test]
     fn replace_text_fixes_length_and_digests() {
-        let file = record("conversion", "Skip Navigation\nStory.", "WARC-Block-Digest: sha1:XXXX\r\n");
-        let Item::Record(mut r) = items(file.as_bytes()).remove(0) else { panic!() };
+        let file = record(
+            "conversion",
+            "Skip Navigation\nStory.",
+            "WARC-Block-Digest: sha1:XXXX\r\n",
+        );
+        let Item::Record(mut r) = items(file.as_bytes()).remove(0) else {
+            panic!()
+        };
         r.replace_text(0..22, b"Story.");
         assert_eq!(r.header("Content-Length"), Some("6"));
-        assert_eq!(r.header("WARC-Block-Digest").unwrap(), sha1_base32(b"Story."));
-        assert_eq!(r.header("WARC-Payload-Digest"), None, "not added when absent");
+        assert_eq!(
+            r.header("WARC-Block-Digest").unwrap(),
+            sha1_base32(b"Story.")
+        );
+        assert_eq!(
+            r.header("WARC-Payload-Digest"),
+            None,
+            "not added when absent"
+        );
         let again = items(&r.to_bytes());
         assert_eq!(again, vec![Item::Record(r)]);
     }
@@ -400,19 +425,36 @@ mod tests {
     fn plain_text_responses_clean_only_the_http_body() {
         let http = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 22\r\n\r\nSkip Navigation\nStory.";
         let file = record("response", http, "");
-        let Item::Record(mut r) = items(file.as_bytes()).remove(0) else { panic!() };
+        let Item::Record(mut r) = items(file.as_bytes()).remove(0) else {
+            panic!()
+        };
         let range = r.text_range().unwrap();
         assert_eq!(&r.body[range.clone()], b"Skip Navigation\nStory.");
         r.replace_text(range, b"Story.");
         let body = String::from_utf8(r.body.clone()).unwrap();
         assert!(body.ends_with("Content-Length: 6\r\n\r\nStory."), "{body}");
-        assert_eq!(r.header("Content-Length"), Some(body.len().to_string().as_str()));
+        assert_eq!(
+            r.header("Content-Length"),
+            Some(body.len().to_string().as_str())
+        );
         // HTML and encoded responses are not documents.
-        let html = record("response", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>x", "");
-        let Item::Record(r) = items(html.as_bytes()).remove(0) else { panic!() };
+        let html = record(
+            "response",
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>x",
+            "",
+        );
+        let Item::Record(r) = items(html.as_bytes()).remove(0) else {
+            panic!()
+        };
         assert_eq!(r.text_range(), None);
-        let gz = record("response", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n\r\nx", "");
-        let Item::Record(r) = items(gz.as_bytes()).remove(0) else { panic!() };
+        let gz = record(
+            "response",
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n\r\nx",
+            "",
+        );
+        let Item::Record(r) = items(gz.as_bytes()).remove(0) else {
+            panic!()
+        };
         assert_eq!(r.text_range(), None);
     }
 
@@ -424,20 +466,26 @@ mod tests {
         let file = format!("{bad}{good}");
         let got = items(file.as_bytes());
         assert_eq!(got.len(), 2, "{got:?}");
-        let Item::Damaged { bytes, reason } = &got[0] else { panic!("{got:?}") };
+        let Item::Damaged { bytes, reason } = &got[0] else {
+            panic!("{got:?}")
+        };
         assert!(reason.contains("Content-Length"), "{reason}");
         assert!(String::from_utf8_lossy(bytes).contains("abcd"));
         assert!(matches!(got[1], Item::Record(_)));
 
         let truncated = &good.as_bytes()[..good.len() - 8];
         let got = items(truncated);
-        let Item::Damaged { reason, .. } = &got[0] else { panic!("{got:?}") };
+        let Item::Damaged { reason, .. } = &got[0] else {
+            panic!("{got:?}")
+        };
         assert!(reason.contains("truncated"), "{reason}");
 
         let got = items(b"garbage\nmore\n");
         assert!(matches!(&got[0], Item::Damaged { reason, .. } if reason.contains("version line")));
         let got = items(b"WARC/1.0\r\nWARC-Type: x\r\n\r\nbody\r\n\r\n");
-        assert!(matches!(&got[0], Item::Damaged { reason, .. } if reason.contains("Content-Length")));
+        assert!(
+            matches!(&got[0], Item::Damaged { reason, .. } if reason.contains("Content-Length"))
+        );
         assert!(items(b"").is_empty());
     }
 }

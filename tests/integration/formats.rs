@@ -60,7 +60,8 @@ fn tricky_jsonl() -> (String, Vec<Option<String>>) {
     let mut jsonl = String::new();
     let mut want = Vec::new();
     for (i, text) in texts.iter().enumerate() {
-        let record = serde_json::json!({"id": format!("doc-{i}"), "n": i, "text": text, "z": [1, 2]});
+        let record =
+            serde_json::json!({"id": format!("doc-{i}"), "n": i, "text": text, "z": [1, 2]});
         jsonl.push_str(&record.to_string());
         jsonl.push('\n');
         want.push(Some(file_mode(text)));
@@ -75,7 +76,13 @@ fn tricky_jsonl() -> (String, Vec<Option<String>>) {
 #[test]
 fn jsonl_round_trips_in_every_compression() {
     let (jsonl, want) = tricky_jsonl();
-    for name in ["s.jsonl", "s.jsonl.gz", "s.jsonl.zst", "s.ndjson", "s.json.gz"] {
+    for name in [
+        "s.jsonl",
+        "s.jsonl.gz",
+        "s.jsonl.zst",
+        "s.ndjson",
+        "s.json.gz",
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         let input = tmp.path().join("in").join(name);
         std::fs::create_dir_all(input.parent().unwrap()).unwrap();
@@ -101,23 +108,38 @@ fn jsonl_round_trips_in_every_compression() {
         let out = String::from_utf8(read_decompressed(&output)).unwrap();
         let in_lines: Vec<&str> = jsonl.lines().collect();
         let out_lines: Vec<&str> = out.lines().collect();
-        assert_eq!(out_lines.len(), in_lines.len(), "{name}: one output line per input line");
+        assert_eq!(
+            out_lines.len(),
+            in_lines.len(),
+            "{name}: one output line per input line"
+        );
         let rows: Vec<Value> = String::from_utf8(read_decompressed(&attrs.join(name)))
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        assert_eq!(rows.len(), in_lines.len(), "{name}: one attribute row per input line");
+        assert_eq!(
+            rows.len(),
+            in_lines.len(),
+            "{name}: one attribute row per input line"
+        );
         for ((input_line, output_line), (want, row)) in
             in_lines.iter().zip(&out_lines).zip(want.iter().zip(&rows))
         {
             let Some(want) = want else {
-                assert_eq!(input_line, output_line, "malformed lines pass through unchanged");
+                assert_eq!(
+                    input_line, output_line,
+                    "malformed lines pass through unchanged"
+                );
                 continue;
             };
             let before: Value = serde_json::from_str(input_line).unwrap();
             let after: Value = serde_json::from_str(output_line).unwrap();
-            assert_eq!(after["text"].as_str().unwrap(), want, "{name}: text as file mode cleans it");
+            assert_eq!(
+                after["text"].as_str().unwrap(),
+                want,
+                "{name}: text as file mode cleans it"
+            );
             for key in ["id", "n", "z"] {
                 assert_eq!(before[key], after[key], "other fields unchanged");
             }
@@ -137,7 +159,10 @@ fn delete_spans(chars: &[char], spans: &[Value]) -> String {
     for span in spans {
         let start = span[0].as_u64().unwrap() as usize;
         let end = span[1].as_u64().unwrap() as usize;
-        assert!(start >= at && end > start && end <= chars.len(), "spans sorted, disjoint, in range");
+        assert!(
+            start >= at && end > start && end <= chars.len(),
+            "spans sorted, disjoint, in range"
+        );
         out.extend(&chars[at..start]);
         at = end;
     }
@@ -157,7 +182,10 @@ fn emoji_before_a_span_gives_code_point_offsets() {
         .success();
     let row = std::fs::read_to_string(tmp.path().join("stdin.jsonl")).unwrap();
     // "😀😀\n" is 3 code points (9 bytes): the removed line starts at code point 3.
-    assert_eq!(row.trim(), r#"{"id":1,"attributes":{"dechrome__removed":[[3,19,1.0]]}}"#);
+    assert_eq!(
+        row.trim(),
+        r#"{"id":1,"attributes":{"dechrome__removed":[[3,19,1.0]]}}"#
+    );
 }
 
 #[test]
@@ -165,7 +193,9 @@ fn spans_reproduce_the_output_over_seeds_and_devset() {
     let mut pages: Vec<String> = seeds();
     let devset = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/devset");
     for folder in ["scrapinghub", "wcxb"] {
-        let Ok(entries) = std::fs::read_dir(devset.join(folder)) else { continue };
+        let Ok(entries) = std::fs::read_dir(devset.join(folder)) else {
+            continue;
+        };
         for e in entries {
             let path = e.unwrap().path();
             if path.to_string_lossy().ends_with(".page.txt") {
@@ -199,8 +229,15 @@ fn spans_reproduce_the_output_over_seeds_and_devset() {
         let row: Value = serde_json::from_str(row).unwrap();
         let chars: Vec<char> = page.chars().collect();
         let spans = row["attributes"]["dechrome__removed"].as_array().unwrap();
-        assert_eq!(delete_spans(&chars, spans), cleaned["text"].as_str().unwrap());
-        assert_eq!(cleaned["text"].as_str().unwrap(), file_mode(page), "JSONL text = file mode");
+        assert_eq!(
+            delete_spans(&chars, spans),
+            cleaned["text"].as_str().unwrap()
+        );
+        assert_eq!(
+            cleaned["text"].as_str().unwrap(),
+            file_mode(page),
+            "JSONL text = file mode"
+        );
         checked += 1;
     }
     assert_eq!(checked, pages.len());
@@ -239,19 +276,34 @@ fn wet_records_are_cleaned_with_correct_lengths_and_digests() {
     std::fs::create_dir_all(input.parent().unwrap()).unwrap();
     write_compressed(&input, &wet);
     let out_dir = tmp.path().join("out");
-    dechrome().arg("-o").arg(&out_dir).arg(&input).assert().success();
+    dechrome()
+        .arg("-o")
+        .arg(&out_dir)
+        .arg(&input)
+        .assert()
+        .success();
     let out = read_decompressed(&out_dir.join("CC-MAIN-20140616-00000.warc.wet.gz"));
     let items: Vec<Item> = Reader::new(&out[..]).map(Result::unwrap).collect();
     assert_eq!(items.len(), 6);
-    let Item::Record(info) = &items[0] else { panic!("{:?}", items[0]) };
+    let Item::Record(info) = &items[0] else {
+        panic!("{:?}", items[0])
+    };
     assert_eq!(info.kind(), Some("warcinfo"), "other records pass through");
     for (item, page) in items[1..].iter().zip(seeds()) {
-        let Item::Record(record) = item else { panic!("damaged output record: {item:?}") };
+        let Item::Record(record) = item else {
+            panic!("damaged output record: {item:?}")
+        };
         let body = String::from_utf8(record.body.clone()).unwrap();
         assert_eq!(body, file_mode(&page));
-        assert_eq!(record.header("Content-Length").unwrap(), body.len().to_string());
+        assert_eq!(
+            record.header("Content-Length").unwrap(),
+            body.len().to_string()
+        );
         let digest = data_encoding::BASE32.encode(&sha1_smol::Sha1::from(&body).digest().bytes());
-        assert_eq!(record.header("WARC-Block-Digest").unwrap(), format!("sha1:{digest}"));
+        assert_eq!(
+            record.header("WARC-Block-Digest").unwrap(),
+            format!("sha1:{digest}")
+        );
     }
 }
 
@@ -283,7 +335,11 @@ fn wet_converts_to_jsonl() {
 fn host_scoped_rules_follow_the_record_url() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("site.rules");
-    std::fs::write(&rules, "[contains host=nationaljournal.com]\nNational Journal\n").unwrap();
+    std::fs::write(
+        &rules,
+        "[contains host=nationaljournal.com]\nNational Journal\n",
+    )
+    .unwrap();
     let jsonl = [
         r#"{"text":"Story.\nA National Journal notice","meta":{"url":"https://www.nationaljournal.com/s/1"}}"#,
         r#"{"text":"Story.\nA National Journal notice","meta":{"url":"https://example.com/s/1"}}"#,
@@ -302,9 +358,21 @@ fn host_scoped_rules_follow_the_record_url() {
     let texts: Vec<String> = String::from_utf8(out)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["text"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(texts, ["Story.", "Story.\nA National Journal notice", "Story.\nA National Journal notice"]);
+    assert_eq!(
+        texts,
+        [
+            "Story.",
+            "Story.\nA National Journal notice",
+            "Story.\nA National Journal notice"
+        ]
+    );
 }
 
 #[test]
@@ -325,7 +393,10 @@ fn strict_fails_the_input_and_writes_nothing_for_it() {
         .code(3)
         .stderr(predicates::str::contains("in.jsonl: line 2: invalid JSON"));
     assert!(!out.join("in.jsonl").exists());
-    assert_eq!(std::fs::read_to_string(out.join("good.jsonl")).unwrap(), "{\"text\":\"ok\"}\n");
+    assert_eq!(
+        std::fs::read_to_string(out.join("good.jsonl")).unwrap(),
+        "{\"text\":\"ok\"}\n"
+    );
 }
 
 #[test]
@@ -390,9 +461,13 @@ fn explain_as_json_lines() {
         .get_output()
         .stdout
         .clone();
-    let first: Value = serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    let first: Value =
+        serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(first["line"], 1);
     assert_eq!(first["action"], "line");
-    assert!(first["origin"].as_str().unwrap().starts_with("rules/navigation.rules:"));
+    assert!(first["origin"]
+        .as_str()
+        .unwrap()
+        .starts_with("rules/navigation.rules:"));
     assert_eq!(first["removed"], "Skip Navigation\n\n");
 }
