@@ -471,3 +471,38 @@ fn explain_as_json_lines() {
         .starts_with("rules/navigation.rules:"));
     assert_eq!(first["removed"], "Skip Navigation\n\n");
 }
+
+#[test]
+fn text_and_warc_round_trip_in_every_compression() {
+    let (wet, _) = wet_from_seeds();
+    let page = seeds().remove(4);
+    for ext in ["", ".gz", ".zst"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in");
+        std::fs::create_dir(&input).unwrap();
+        write_compressed(&input.join(format!("page.txt{ext}")), page.as_bytes());
+        write_compressed(&input.join(format!("crawl.warc{ext}")), &wet);
+        let out = tmp.path().join("out");
+        dechrome()
+            .arg("-o")
+            .arg(&out)
+            .arg(&input)
+            .assert()
+            .success();
+        let text = read_decompressed(&out.join(format!("page.txt{ext}")));
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            file_mode(&page),
+            "page.txt{ext}"
+        );
+        let warc = read_decompressed(&out.join(format!("crawl.warc{ext}")));
+        let bodies: Vec<String> = Reader::new(&warc[..])
+            .map(|item| match item.unwrap() {
+                Item::Record(r) => String::from_utf8(r.body).unwrap(),
+                damaged => panic!("crawl.warc{ext}: {damaged:?}"),
+            })
+            .collect();
+        assert_eq!(bodies.len(), 6);
+        assert_eq!(bodies[5], file_mode(&page), "crawl.warc{ext}");
+    }
+}
