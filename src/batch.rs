@@ -190,6 +190,8 @@ pub struct DocumentEvent {
     pub record: Option<usize>,
     /// The record's id, if it has one.
     pub id: Option<String>,
+    /// The page URL, if the record has one.
+    pub url: Option<String>,
     /// The document text, with [`Options::keep_text`].
     pub original: Option<Vec<u8>>,
     /// The cleaned text, with [`Options::keep_text`].
@@ -738,6 +740,7 @@ impl<'c> Batch<'c> {
             name: name.to_string(),
             record,
             id,
+            url: url.map(str::to_string),
             original: keep.then(|| text.to_vec()),
             cleaned: keep.then(|| cleaned.clone()),
             cleaning,

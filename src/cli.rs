@@ -47,13 +47,9 @@ pub struct CleanArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: Option<PathBuf>,
 
-    /// Add a rules file (repeatable); later files override earlier settings.
-    #[arg(short = 'r', long = "rules", value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
-
-    /// Do not load the embedded default rules.
-    #[arg(long)]
-    pub no_default_rules: bool,
+    /// Which rules.
+    #[command(flatten)]
+    pub rules: RulesArgs,
 
     /// Print, for every removed span, the document, line, action and the rule's
     /// origin FILE:LINE, instead of the cleaned text (with -o, files are still written).
@@ -132,6 +128,18 @@ pub enum FormatArg {
     Warc,
 }
 
+/// Rules files and the precision-versus-recall knob, shared by cleaning, eval and train.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Add a rules file (repeatable); later files override earlier settings.
+    #[arg(short = 'r', long = "rules", value_name = "FILE", global = true)]
+    pub rules: Vec<PathBuf>,
+
+    /// Do not load the embedded default rules (nor the embedded classifier model).
+    #[arg(long, global = true)]
+    pub no_default_rules: bool,
+}
+
 /// When to use colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Color {
@@ -159,6 +167,90 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Propose rules from lines that recur across many documents.
+    Learn(LearnArgs),
+    /// Score cleaning against gold text (ID.page.txt + ID.gold.txt) or line
+    /// labels (NNN.txt + NNN.labels) found under each DIR.
+    Eval(EvalArgs),
+}
+
+/// `dechrome eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Directories of scored pages (searched recursively; one table per directory).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+
+    /// Which half of each directory: tune (even positions by id), check (odd), or all.
+    #[arg(long, value_enum, default_value_t = SplitArg::All)]
+    pub split: SplitArg,
+
+    /// How many of the worst pages to list per directory.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub worst: usize,
+
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Worker threads.
+    #[arg(short = 'j', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// `--split` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// Every page.
+    All,
+    /// Even positions: tune and train here.
+    Tune,
+    /// Odd positions: check here.
+    Check,
+}
+
+/// `dechrome learn`.
+#[derive(Debug, Args)]
+pub struct LearnArgs {
+    /// Files or directories of documents (any format dechrome reads).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write the candidate rules here instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Propose a line recurring in at least N documents ...
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub min_docs: usize,
+
+    /// ... on at least N hosts (when documents have URLs).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub min_hosts: usize,
+
+    /// Propose a host-scoped rule for a line recurring in at least N documents of one host.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub host_min_docs: usize,
+
+    /// Never propose lines longer than N words.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    pub max_words: usize,
+
+    /// Input format (see the main command).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+
+    /// JSONL: the field holding the text.
+    #[arg(long, default_value = "text", value_name = "KEY")]
+    pub text_key: String,
+
+    /// JSONL: the field holding the page URL (dots for nested fields).
+    #[arg(long, default_value = "url", value_name = "KEY")]
+    pub url_key: String,
+
+    /// Worker threads for reading.
+    #[arg(short = 'j', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `dechrome rules ...`.

@@ -85,7 +85,7 @@ pub fn load_rules(files: &[PathBuf], no_defaults: bool) -> Result<RuleSet, BadRu
 
 impl Config {
     pub fn new(args: CleanArgs) -> anyhow::Result<Config> {
-        let rules = load_rules(&args.rules, args.no_default_rules)?;
+        let rules = load_rules(&args.rules.rules, args.rules.no_default_rules)?;
         let cleaner = Cleaner::new(rules).context("cannot compile the rules")?;
         let mut paths = args.paths;
         if paths.is_empty() {

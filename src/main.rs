@@ -34,6 +34,8 @@ fn main() -> ExitCode {
             .render(&mut io::stdout())
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::from),
+        Some(Command::Learn(args)) => learn(args),
+        Some(Command::Eval(args)) => eval(args, &cli.clean.rules),
         None => Config::new(cli.clean).and_then(clean),
     };
     match result {
@@ -269,4 +271,112 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// `dechrome learn`: count lines over the documents, write candidate rules.
+fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
+    use dechrome::batch::Options;
+    use dechrome::format::jsonl::Keys;
+    use dechrome::learn::{LearnOptions, Learner};
+
+    let (docs, errors) = discover(&args.paths, None);
+    for e in &errors {
+        eprintln!("dechrome: {e}");
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(args.threads)?)
+        .build()?;
+    // No rules: the learner sees the documents as they are.
+    let mut bare = dechrome::RuleSet::new();
+    bare.add_source(
+        "learn",
+        "[settings]\nrepeated-lines = off\ndoubled-lines = off\nmenu-runs = off\n",
+    )
+    .expect("valid settings");
+    let cleaner = dechrome::Cleaner::new(bare)?;
+    let options = Options {
+        format: args.format.map(|f| match f {
+            cli::FormatArg::Text => dechrome::format::Format::Text,
+            cli::FormatArg::Jsonl | cli::FormatArg::Json => dechrome::format::Format::Jsonl,
+            cli::FormatArg::Warc => dechrome::format::Format::Warc,
+        }),
+        keys: Keys {
+            text: args.text_key,
+            url: args.url_key,
+            ..Keys::default()
+        },
+        destination: Destination::Nowhere,
+        keep_text: true,
+        ..Options::default()
+    };
+    let mut learner = Learner::new(LearnOptions {
+        min_docs: args.min_docs,
+        min_hosts: args.min_hosts,
+        host_min_docs: args.host_min_docs,
+        max_words: args.max_words,
+    });
+    let mut failed = errors.len();
+    let summary = Batch::new(&cleaner, options)
+        .with_pool(&pool)
+        .run(&docs, &mut io::sink(), |event| {
+            match event {
+                Event::Document(doc) => {
+                    let text = doc.original.as_deref().unwrap_or_default();
+                    learner.add(text, doc.url.as_deref(), &explain::label(doc));
+                }
+                Event::Malformed { name, record, reason } => {
+                    eprintln!("dechrome: {name}:{record}: {reason}")
+                }
+                Event::Failed(e) => eprintln!("dechrome: {e}"),
+            }
+            Ok(())
+        })?;
+    failed += summary.failed;
+    let mut text = Vec::new();
+    learner.write_rules(&mut text)?;
+    match &args.output {
+        Some(path) => dechrome::batch::write_file_atomically(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => io::stdout().lock().write_all(&text)?,
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(EXIT_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn threads(requested: Option<usize>) -> anyhow::Result<usize> {
+    match requested {
+        Some(0) => anyhow::bail!("-j/--threads must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// `dechrome eval`: clean every scored page and print the scores.
+fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
+    use dechrome::eval::{evaluate, Split};
+
+    let set = config::load_rules(&rules.rules, rules.no_default_rules)?;
+    let cleaner = dechrome::Cleaner::new(set)?;
+    let split = match args.split {
+        cli::SplitArg::All => Split::All,
+        cli::SplitArg::Tune => Split::Tune,
+        cli::SplitArg::Check => Split::Check,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(args.threads)?)
+        .build()?;
+    let report = pool.install(|| evaluate(&cleaner, &args.dirs, split))?;
+    if report.dirs.is_empty() {
+        anyhow::bail!("no scored pages (ID.page.txt + ID.gold.txt, or NNN.txt + NNN.labels) found");
+    }
+    let mut out = io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", report.to_json())?;
+    } else {
+        report.write_text(&mut out, args.worst)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
