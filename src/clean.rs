@@ -25,11 +25,12 @@
 //! `[head]` or `[tail]` block covers it too, so explanations name the most
 //! specific rule.
 
+use crate::classify::{features, is_headline, is_prose, Model};
 use crate::detect;
 use crate::error::BuildError;
 use crate::matcher::{Hit, Matcher};
 use crate::normalize::{is_blank, normalized, OffsetMap};
-use crate::rules::{Action, RuleSet};
+use crate::rules::{Action, RuleSet, Settings};
 use crate::span::{apply, merge, Cause, Span};
 
 /// One line of a document, as byte offsets.
@@ -118,6 +119,9 @@ impl<'d> Page<'d> {
 pub struct Cleaning {
     /// Disjoint, sorted spans of the original document to remove.
     pub spans: Vec<Span>,
+    /// The over-removal guard held the classifier back on this document (or
+    /// flagged it, with `classifier.over-removal = flag`).
+    pub guarded: bool,
 }
 
 impl Cleaning {
@@ -142,6 +146,7 @@ impl Cleaning {
 #[derive(Debug)]
 pub struct Cleaner {
     matcher: Matcher,
+    model: Option<Model>,
 }
 
 impl Cleaner {
@@ -150,9 +155,24 @@ impl Cleaner {
         Ok(Cleaner::with_matcher(Matcher::new(rules)?))
     }
 
-    /// A cleaner over an already compiled matcher.
+    /// A cleaner over an already compiled matcher. The line classifier, if
+    /// the settings turn it on, uses the embedded model.
     pub fn with_matcher(matcher: Matcher) -> Cleaner {
-        Cleaner { matcher }
+        let model = matcher.settings().classifier.then(Model::embedded);
+        Cleaner { matcher, model }
+    }
+
+    /// Replaces the classifier's model (used when the settings turn it on).
+    pub fn with_model(mut self, model: Model) -> Cleaner {
+        if self.matcher.settings().classifier {
+            self.model = Some(model);
+        }
+        self
+    }
+
+    /// The classifier's model, if the classifier is on.
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_ref()
     }
 
     /// The compiled rules.
@@ -171,10 +191,31 @@ impl Cleaner {
     pub fn clean_for(&self, doc: &[u8], host: Option<&str>) -> Cleaning {
         let mut page = self.match_rules(doc, host);
         detect::run(&mut page, &self.matcher);
+        let guarded = match &self.model {
+            Some(model) => classify_lines(&mut page, model, self.matcher.settings()),
+            None => false,
+        };
         layout(&mut page);
         Cleaning {
             spans: page_spans(&page),
+            guarded,
         }
+    }
+
+    /// What the classifier sees of `doc`: the normalised text of every line
+    /// that survived the rules and detectors, in order. `dechrome train`
+    /// computes its features from exactly this.
+    pub fn classifier_input(&self, doc: &[u8], host: Option<&str>) -> Vec<Vec<u8>> {
+        let mut page = self.match_rules(doc, host);
+        detect::run(&mut page, &self.matcher);
+        (0..page.lines.len())
+            .filter(|&i| page.is_live(i))
+            .map(|i| {
+                let mut buf = Vec::new();
+                crate::normalize::normalize(page.content(i), &mut buf);
+                buf
+            })
+            .collect()
     }
 
     /// Step 1: the rules, line by line, then the head and tail blocks.
@@ -264,6 +305,75 @@ impl Cleaner {
         }
         page
     }
+}
+
+/// Step 2b: the line classifier over the lines still standing. Returns true
+/// when the over-removal guard stepped in.
+fn classify_lines(page: &mut Page<'_>, model: &Model, settings: &Settings) -> bool {
+    let live: Vec<usize> = (0..page.lines.len()).filter(|&i| page.is_live(i)).collect();
+    if live.is_empty() {
+        return false;
+    }
+    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); live.len()];
+    let texts: Vec<&[u8]> = live
+        .iter()
+        .zip(buffers.iter_mut())
+        .map(|(&i, buf)| {
+            let content = page.content(i);
+            crate::normalize::normalize(content, buf);
+            buf.as_slice()
+        })
+        .collect();
+    let x = features(&texts);
+    let threshold = settings
+        .classifier_threshold
+        .unwrap_or(f64::from(model.threshold))
+        .clamp(1e-6, 1.0 - 1e-6);
+    let cut = (threshold / (1.0 - threshold)).ln() + settings.classifier_bias;
+    let words: Vec<usize> = texts
+        .iter()
+        .map(|t| crate::normalize::word_count(t))
+        .collect();
+    let words_all: usize = words.iter().sum();
+    let mut remove: Vec<bool> = x.iter().map(|x| f64::from(model.logit(x)) < cut).collect();
+    // The headline: the first title-like line just before prose is article
+    // text, whatever the model says (the benchmarks it learned from leave
+    // headlines out of their gold text; readers do not).
+    if let Some(k) = x.iter().position(|x| is_headline(x)) {
+        remove[k] = false;
+    }
+    let kept = |remove: &[bool]| -> usize {
+        remove
+            .iter()
+            .zip(&words)
+            .filter(|(r, _)| !**r)
+            .map(|(_, w)| w)
+            .sum()
+    };
+    // Recall fallback: a page whose body is not prose-shaped keeps its prose.
+    if (kept(&remove) as f64) < settings.classifier_min_kept * words_all as f64 {
+        for (r, x) in remove.iter_mut().zip(&x) {
+            if is_prose(x) {
+                *r = false;
+            }
+        }
+    }
+    let words_removed = words_all - kept(&remove);
+    let removed: Vec<(usize, u16)> = live
+        .iter()
+        .zip(&remove)
+        .zip(&x)
+        .filter(|((_, r), _)| **r)
+        .map(|((&i, _), x)| (i, model.decisive_feature(x) as u16))
+        .collect();
+    let over = words_removed as f64 > settings.classifier_max_removed * words_all as f64;
+    if over && !settings.classifier_flag_only {
+        return true;
+    }
+    for (i, feature) in removed {
+        page.remove(i, Cause::Classifier(feature));
+    }
+    over
 }
 
 /// Spans shifted to be relative to a line starting at `base`.

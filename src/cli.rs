@@ -135,9 +135,19 @@ pub struct RulesArgs {
     #[arg(short = 'r', long = "rules", value_name = "FILE", global = true)]
     pub rules: Vec<PathBuf>,
 
-    /// Do not load the embedded default rules (nor the embedded classifier model).
+    /// Do not load the embedded default rules (which also turn the line classifier on).
     #[arg(long, global = true)]
     pub no_default_rules: bool,
+
+    /// Use this classifier model instead of the embedded one (see `dechrome train`).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub model: Option<PathBuf>,
+
+    /// The precision-versus-recall knob of the line classifier, in log-odds:
+    /// positive removes more (precision), negative keeps more (recall); 0 is the
+    /// tuned default. Same as `classifier.bias` in [settings].
+    #[arg(long, value_name = "B", global = true, allow_hyphen_values = true)]
+    pub bias: Option<f64>,
 }
 
 /// When to use colour.
@@ -169,6 +179,9 @@ pub enum Command {
     Man,
     /// Propose rules from lines that recur across many documents.
     Learn(LearnArgs),
+    /// Fit the line classifier on gold pages (ID.page.txt + ID.gold.txt) and
+    /// write the model file.
+    Train(TrainArgs),
     /// Score cleaning against gold text (ID.page.txt + ID.gold.txt) or line
     /// labels (NNN.txt + NNN.labels) found under each DIR.
     Eval(EvalArgs),
@@ -192,6 +205,38 @@ pub struct EvalArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Worker threads.
+    #[arg(short = 'j', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// `dechrome train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Directories of gold pages (searched recursively).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+
+    /// Where to write the model.
+    #[arg(short = 'o', long = "output", value_name = "FILE", required = true)]
+    pub output: PathBuf,
+
+    /// Which half of each directory to train on (check on the other with `dechrome eval --split check`).
+    #[arg(long, value_enum, default_value_t = SplitArg::Tune)]
+    pub split: SplitArg,
+
+    /// Boosted trees to fit.
+    #[arg(long, default_value_t = 400, value_name = "N")]
+    pub trees: usize,
+
+    /// Depth of each tree.
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub depth: usize,
+
+    /// Learning rate (shrinkage of each tree).
+    #[arg(long, default_value_t = 0.03, value_name = "R")]
+    pub learning_rate: f32,
 
     /// Worker threads.
     #[arg(short = 'j', long = "threads", value_name = "N")]

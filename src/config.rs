@@ -11,7 +11,8 @@ use dechrome::format::jsonl::Keys;
 use dechrome::format::Format;
 use dechrome::{Cleaner, RuleSet, RulesError};
 
-use crate::cli::{CleanArgs, Color, FormatArg};
+use crate::cli::{CleanArgs, Color, FormatArg, RulesArgs};
+use dechrome::classify::Model;
 
 /// What the run shows on standard output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,10 +84,27 @@ pub fn load_rules(files: &[PathBuf], no_defaults: bool) -> Result<RuleSet, BadRu
     }
 }
 
+/// The rules files, the `--bias` knob and the `--model` file, compiled.
+pub fn build_cleaner(args: &RulesArgs) -> anyhow::Result<Cleaner> {
+    let mut rules = load_rules(&args.rules, args.no_default_rules)?;
+    if let Some(bias) = args.bias {
+        rules
+            .add_source("--bias", &format!("[settings]\nclassifier.bias = {bias}\n"))
+            .map_err(BadRules)?;
+    }
+    let mut cleaner = Cleaner::new(rules).context("cannot compile the rules")?;
+    if let Some(path) = &args.model {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the model {}", path.display()))?;
+        let model = Model::parse(&path.display().to_string(), &text)?;
+        cleaner = cleaner.with_model(model);
+    }
+    Ok(cleaner)
+}
+
 impl Config {
     pub fn new(args: CleanArgs) -> anyhow::Result<Config> {
-        let rules = load_rules(&args.rules.rules, args.rules.no_default_rules)?;
-        let cleaner = Cleaner::new(rules).context("cannot compile the rules")?;
+        let cleaner = build_cleaner(&args.rules)?;
         let mut paths = args.paths;
         if paths.is_empty() {
             paths.push(PathBuf::from("-"));

@@ -42,6 +42,33 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The embedded line classifier model.
+pub const CLASSIFIER_MODEL: &str = include_str!("../rules/classifier.model");
+
+/// The embedded stop-word lists: language code and list (one word per line).
+pub const STOPWORDS: &[(&str, &str)] = &[
+    ("cs", include_str!("../rules/stopwords/cs.txt")),
+    ("da", include_str!("../rules/stopwords/da.txt")),
+    ("de", include_str!("../rules/stopwords/de.txt")),
+    ("el", include_str!("../rules/stopwords/el.txt")),
+    ("en", include_str!("../rules/stopwords/en.txt")),
+    ("es", include_str!("../rules/stopwords/es.txt")),
+    ("fi", include_str!("../rules/stopwords/fi.txt")),
+    ("fr", include_str!("../rules/stopwords/fr.txt")),
+    ("hu", include_str!("../rules/stopwords/hu.txt")),
+    ("id", include_str!("../rules/stopwords/id.txt")),
+    ("it", include_str!("../rules/stopwords/it.txt")),
+    ("nl", include_str!("../rules/stopwords/nl.txt")),
+    ("no", include_str!("../rules/stopwords/no.txt")),
+    ("pl", include_str!("../rules/stopwords/pl.txt")),
+    ("pt", include_str!("../rules/stopwords/pt.txt")),
+    ("ro", include_str!("../rules/stopwords/ro.txt")),
+    ("ru", include_str!("../rules/stopwords/ru.txt")),
+    ("sv", include_str!("../rules/stopwords/sv.txt")),
+    ("tr", include_str!("../rules/stopwords/tr.txt")),
+    ("uk", include_str!("../rules/stopwords/uk.txt")),
+];
+
 #[cfg(test)]
 mod tests {
     use super::FILES;

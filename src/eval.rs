@@ -59,7 +59,8 @@ pub enum Split {
 }
 
 impl Split {
-    fn keeps(self, index: usize) -> bool {
+    /// True when the page at `index` (sorted by id) is in this half.
+    pub fn keeps(self, index: usize) -> bool {
         match self {
             Split::All => true,
             Split::Tune => index % 2 == 0,
@@ -112,7 +113,11 @@ pub fn token_scores(gold: &Bag, output: &Bag) -> (f64, f64, f64) {
     } else {
         inter / size(gold) as f64
     };
-    let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+    let f = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
     (p, r, f)
 }
 
@@ -256,15 +261,15 @@ pub struct EvalReport {
 }
 
 /// One page found under a directory.
-struct Page {
-    id: String,
-    input: PathBuf,
-    truth: PathBuf,
+pub(crate) struct Page {
+    pub id: String,
+    pub input: PathBuf,
+    pub truth: PathBuf,
 }
 
 /// Finds the scored pages under `dir`, grouped by directory, each group
 /// sorted by id.
-fn find_pages(dir: &Path) -> Result<BTreeMap<PathBuf, (Truth, Vec<Page>)>, InputError> {
+pub(crate) fn find_pages(dir: &Path) -> Result<BTreeMap<PathBuf, (Truth, Vec<Page>)>, InputError> {
     let mut groups: BTreeMap<PathBuf, (Truth, Vec<Page>)> = BTreeMap::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| InputError::Read {
@@ -279,7 +284,9 @@ fn find_pages(dir: &Path) -> Result<BTreeMap<PathBuf, (Truth, Vec<Page>)>, Input
             gold.is_file().then(|| (Truth::Gold, id.to_string(), gold))
         } else if let Some(id) = name.strip_suffix(".txt") {
             let labels = parent.join(format!("{id}.labels"));
-            labels.is_file().then(|| (Truth::Labels, id.to_string(), labels))
+            labels
+                .is_file()
+                .then(|| (Truth::Labels, id.to_string(), labels))
         } else {
             None
         };
@@ -385,7 +392,13 @@ fn score_page(cleaner: &Cleaner, truth: Truth, page: &Page) -> Result<Scored, In
         Truth::Labels => {
             let (precision, recall, extra, missing) = label_scores(&truth_text, &out_text);
             let (bp, br, _, _) = label_scores(&truth_text, &doc_text);
-            let f = |p: f64, r: f64| if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+            let f = |p: f64, r: f64| {
+                if p + r > 0.0 {
+                    2.0 * p * r / (p + r)
+                } else {
+                    0.0
+                }
+            };
             Scored {
                 score: PageScore {
                     id: page.id.clone(),
@@ -404,7 +417,11 @@ fn score_page(cleaner: &Cleaner, truth: Truth, page: &Page) -> Result<Scored, In
 
 /// Cleans and scores every page under `dirs` with `cleaner`, on the current
 /// rayon pool. Pages are cleaned exactly as file mode cleans them.
-pub fn evaluate(cleaner: &Cleaner, dirs: &[PathBuf], split: Split) -> Result<EvalReport, InputError> {
+pub fn evaluate(
+    cleaner: &Cleaner,
+    dirs: &[PathBuf],
+    split: Split,
+) -> Result<EvalReport, InputError> {
     let mut report = EvalReport {
         split,
         dirs: Vec::new(),
@@ -472,8 +489,17 @@ impl EvalReport {
                 Truth::Gold => "token",
                 Truth::Labels => "line",
             };
-            let _ = writeln!(text, "{} ({} pages, {unit} scores, {split})", d.dir, d.pages.len());
-            let _ = writeln!(text, "  {:<14} {:>9} {:>9} {:>9}", "", "precision", "recall", "F1");
+            let _ = writeln!(
+                text,
+                "{} ({} pages, {unit} scores, {split})",
+                d.dir,
+                d.pages.len()
+            );
+            let _ = writeln!(
+                text,
+                "  {:<14} {:>9} {:>9} {:>9}",
+                "", "precision", "recall", "F1"
+            );
             let _ = writeln!(
                 text,
                 "  {:<14} {:>9.4} {:>9.4} {:>9.4}",
@@ -573,8 +599,8 @@ mod tests {
                 ("2", 1),
                 ("42", 1),
                 ("abc", 1),
-                ("déjà", 1),
                 ("don", 1),
+                ("déjà", 1),
                 ("stop", 1),
                 ("t", 1),
                 ("vu", 1),

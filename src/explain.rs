@@ -47,6 +47,12 @@ pub fn describe(matcher: &Matcher, cause: Cause) -> String {
                 None => format!("{} (built-in detector)", d.name()),
             }
         }
+        Cause::Classifier(f) => format!(
+            "classifier (decided by {})",
+            crate::classify::FEATURES
+                .get(usize::from(f))
+                .unwrap_or(&"?")
+        ),
         Cause::Layout => "layout (blank line left by a removal)".to_string(),
     }
 }

@@ -33,6 +33,7 @@
 
 pub mod attributes;
 pub mod batch;
+pub mod classify;
 pub mod clean;
 mod defaults;
 mod detect;
@@ -46,6 +47,7 @@ pub mod normalize;
 pub mod rules;
 pub mod span;
 pub mod stats;
+pub mod train;
 
 pub use clean::{Cleaner, Cleaning};
 pub use defaults::FILES as DEFAULT_RULE_FILES;

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from),
         Some(Command::Learn(args)) => learn(args),
         Some(Command::Eval(args)) => eval(args, &cli.clean.rules),
+        Some(Command::Train(args)) => train(args, &cli.clean.rules),
         None => Config::new(cli.clean).and_then(clean),
     };
     match result {
@@ -316,21 +317,26 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
         max_words: args.max_words,
     });
     let mut failed = errors.len();
-    let summary = Batch::new(&cleaner, options)
-        .with_pool(&pool)
-        .run(&docs, &mut io::sink(), |event| {
-            match event {
-                Event::Document(doc) => {
-                    let text = doc.original.as_deref().unwrap_or_default();
-                    learner.add(text, doc.url.as_deref(), &explain::label(doc));
+    let summary =
+        Batch::new(&cleaner, options)
+            .with_pool(&pool)
+            .run(&docs, &mut io::sink(), |event| {
+                match event {
+                    Event::Document(doc) => {
+                        let text = doc.original.as_deref().unwrap_or_default();
+                        learner.add(text, doc.url.as_deref(), &explain::label(doc));
+                    }
+                    Event::Malformed {
+                        name,
+                        record,
+                        reason,
+                    } => {
+                        eprintln!("dechrome: {name}:{record}: {reason}")
+                    }
+                    Event::Failed(e) => eprintln!("dechrome: {e}"),
                 }
-                Event::Malformed { name, record, reason } => {
-                    eprintln!("dechrome: {name}:{record}: {reason}")
-                }
-                Event::Failed(e) => eprintln!("dechrome: {e}"),
-            }
-            Ok(())
-        })?;
+                Ok(())
+            })?;
     failed += summary.failed;
     let mut text = Vec::new();
     learner.write_rules(&mut text)?;
@@ -356,15 +362,10 @@ fn threads(requested: Option<usize>) -> anyhow::Result<usize> {
 
 /// `dechrome eval`: clean every scored page and print the scores.
 fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
-    use dechrome::eval::{evaluate, Split};
+    use dechrome::eval::evaluate;
 
-    let set = config::load_rules(&rules.rules, rules.no_default_rules)?;
-    let cleaner = dechrome::Cleaner::new(set)?;
-    let split = match args.split {
-        cli::SplitArg::All => Split::All,
-        cli::SplitArg::Tune => Split::Tune,
-        cli::SplitArg::Check => Split::Check,
-    };
+    let cleaner = config::build_cleaner(rules)?;
+    let split = split(args.split);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads(args.threads)?)
         .build()?;
@@ -378,5 +379,55 @@ fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode>
     } else {
         report.write_text(&mut out, args.worst)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn split(arg: cli::SplitArg) -> dechrome::eval::Split {
+    use dechrome::eval::Split;
+    match arg {
+        cli::SplitArg::All => Split::All,
+        cli::SplitArg::Tune => Split::Tune,
+        cli::SplitArg::Check => Split::Check,
+    }
+}
+
+/// `dechrome train`: fit the classifier and write its model.
+fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
+    use dechrome::train::{train, TrainOptions};
+
+    let mut set = config::load_rules(&rules.rules, rules.no_default_rules)?;
+    // The classifier being trained must not run before itself.
+    set.add_source("train", "[settings]\nclassifier = off\n")
+        .map_err(config::BadRules)?;
+    let cleaner = dechrome::Cleaner::new(set)?;
+    let options = TrainOptions {
+        split: split(args.split),
+        trees: args.trees,
+        depth: args.depth,
+        learning_rate: args.learning_rate,
+        ..TrainOptions::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(args.threads)?)
+        .build()?;
+    let mut trained = pool.install(|| train(&cleaner, &args.dirs, &options))?;
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    trained
+        .model
+        .notes
+        .insert(2, format!("command: dechrome {}", command.join(" ")));
+    if trained.pages == 0 {
+        anyhow::bail!("no gold pages (ID.page.txt + ID.gold.txt) found in that half");
+    }
+    dechrome::batch::write_file_atomically(&args.output, trained.model.to_text().as_bytes())
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!(
+        "dechrome: trained on {} pages ({} lines); threshold {:.3}, macro F1 {:.4} on those pages; wrote {}",
+        trained.pages,
+        trained.lines,
+        trained.model.threshold,
+        trained.train_f1,
+        args.output.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -200,6 +200,25 @@ pub struct Settings {
     pub doubled_lines: DetectorSetting,
     /// `menu-runs`: a run of `[menu]` labels; `min` is `menu-runs.min-run` (labels in the run).
     pub menu_runs: DetectorSetting,
+    /// `classifier`: the line classifier (off unless a rules file turns it on;
+    /// the embedded defaults do).
+    pub classifier: bool,
+    /// `classifier.threshold`: remove a line whose article probability is
+    /// below this; `None` uses the model's own threshold.
+    pub classifier_threshold: Option<f64>,
+    /// `classifier.bias`: added to the threshold's log-odds; positive removes
+    /// more (precision), negative keeps more (recall). The CLI's `--bias`.
+    pub classifier_bias: f64,
+    /// `classifier.max-removed`: if the classifier would remove more than this
+    /// share of a document's remaining words, it removes nothing there.
+    pub classifier_max_removed: f64,
+    /// `classifier.min-kept`: if the classifier would keep less than this share
+    /// of a document's remaining words, it keeps its prose lines too (lists and
+    /// comparison pages whose body is short lines).
+    pub classifier_min_kept: f64,
+    /// `classifier.over-removal`: `keep` the document (the default) or just
+    /// `flag` it (remove anyway, count it in the statistics).
+    pub classifier_flag_only: bool,
 }
 
 impl Default for Settings {
@@ -217,6 +236,12 @@ impl Default for Settings {
             repeated_window: 8,
             doubled_lines: on(3),
             menu_runs: on(3),
+            classifier: false,
+            classifier_threshold: None,
+            classifier_bias: 0.0,
+            classifier_max_removed: 0.97,
+            classifier_min_kept: 0.1,
+            classifier_flag_only: false,
         }
     }
 }
@@ -233,6 +258,12 @@ pub const SETTING_KEYS: &[&str] = &[
     "doubled-lines.min-words",
     "menu-runs",
     "menu-runs.min-run",
+    "classifier",
+    "classifier.threshold",
+    "classifier.bias",
+    "classifier.max-removed",
+    "classifier.min-kept",
+    "classifier.over-removal",
 ];
 
 impl Settings {
@@ -240,6 +271,24 @@ impl Settings {
         match key {
             "max-words" => self.max_words = parse_count(value)?,
             "repeated-lines.window" => self.repeated_window = parse_count(value)?,
+            "classifier" => self.classifier = parse_switch(value)?,
+            "classifier.threshold" => self.classifier_threshold = Some(parse_share(value)?),
+            "classifier.bias" => {
+                self.classifier_bias = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|b| b.is_finite())
+                    .ok_or_else(|| format!("expected a number, found `{value}`"))?
+            }
+            "classifier.max-removed" => self.classifier_max_removed = parse_share(value)?,
+            "classifier.min-kept" => self.classifier_min_kept = parse_share(value)?,
+            "classifier.over-removal" => {
+                self.classifier_flag_only = match value {
+                    "keep" => false,
+                    "flag" => true,
+                    _ => return Err(format!("expected `keep` or `flag`, found `{value}`")),
+                }
+            }
             "head.within" => self.head_within = parse_share(value)?,
             "tail.within" => self.tail_within = parse_share(value)?,
             "repeated-lines" | "doubled-lines" | "menu-runs" => {

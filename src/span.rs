@@ -47,6 +47,9 @@ pub enum Cause {
     Rule(RuleId),
     /// A built-in detector.
     Detector(Detector),
+    /// The line classifier; the index (in [`crate::classify::FEATURES`]) of
+    /// the feature that weighed most against the line.
+    Classifier(u16),
     /// A blank line or line ending left over by other removals.
     Layout,
 }

@@ -97,6 +97,9 @@ pub struct Stats {
     pub emptied: u64,
     /// Records that could not be cleaned and were passed through unchanged.
     pub malformed: u64,
+    /// Documents the classifier would have cut by more than `classifier.max-removed`
+    /// (kept intact, or only flagged with `classifier.over-removal = flag`).
+    pub over_removal_guarded: u64,
     /// Inputs (files) that could not be processed.
     pub failed_inputs: u64,
     /// Bytes of document text read.
@@ -131,6 +134,16 @@ pub fn cause_key(matcher: &Matcher, cause: Cause) -> (String, String, String) {
             "detector".into(),
             d.name().into(),
         ),
+        Cause::Classifier(f) => {
+            let feature = crate::classify::FEATURES
+                .get(usize::from(f))
+                .unwrap_or(&"?");
+            (
+                format!("classifier:{feature}"),
+                "classifier".into(),
+                format!("lines the classifier removed, decided by {feature}"),
+            )
+        }
         Cause::Layout => ("layout".into(), "layout".into(), "blank lines".into()),
     }
 }
@@ -141,6 +154,7 @@ impl Stats {
         self.documents += 1;
         self.changed += u64::from(!cleaning.is_unchanged());
         self.emptied += u64::from(counts.emptied);
+        self.over_removal_guarded += u64::from(cleaning.guarded);
         self.bytes_in += counts.bytes_in;
         self.bytes_removed += cleaning.removed_bytes() as u64;
         self.chars_in += counts.chars_in;

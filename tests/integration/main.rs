@@ -3,4 +3,5 @@
 mod cli;
 mod formats;
 mod golden;
+mod learn;
 mod util;
