@@ -4,4 +4,5 @@ mod cli;
 mod formats;
 mod golden;
 mod learn;
+mod quality;
 mod util;
