@@ -25,7 +25,7 @@
 //! assert!(model.probability(&x[2]) > model.probability(&x[0]));
 //! ```
 
-use std::collections::HashSet;
+use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -105,53 +105,63 @@ struct Base {
     titlelike: f32,
 }
 
-static STOPWORDS: OnceLock<Vec<(&'static str, HashSet<&'static str>)>> = OnceLock::new();
+/// Every stop word of every embedded list, with a bit per language it belongs to.
+static STOPWORDS: OnceLock<FxHashMap<&'static str, u32>> = OnceLock::new();
 
-/// The embedded stop-word lists, by language code.
-fn stopword_lists() -> &'static [(&'static str, HashSet<&'static str>)] {
+fn stopwords() -> &'static FxHashMap<&'static str, u32> {
     STOPWORDS.get_or_init(|| {
-        crate::defaults::STOPWORDS
-            .iter()
-            .map(|(lang, text)| {
-                let words = text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .collect();
-                (*lang, words)
-            })
-            .collect()
+        let mut map = FxHashMap::default();
+        for (bit, (_, text)) in crate::defaults::STOPWORDS.iter().enumerate() {
+            for word in text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            {
+                *map.entry(word).or_insert(0) |= 1u32 << bit;
+            }
+        }
+        map
     })
 }
 
-/// Lower-cased word tokens of a normalised line (letters and digits runs).
-fn words_of(line: &str) -> impl Iterator<Item = String> + '_ {
-    line.split(|c: char| !c.is_alphanumeric() && c != '\'')
+/// Calls `f` with each lower-cased word of a normalised line (runs of
+/// letters, digits and apostrophes), reusing one buffer.
+fn for_each_word(line: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    for word in line
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+    {
+        buf.clear();
+        if word.is_ascii() {
+            buf.push_str(word);
+            buf.make_ascii_lowercase();
+        } else {
+            buf.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        f(buf);
+    }
 }
 
-/// The stop-word list that covers most words of the document, if any covers
-/// a fair share.
-fn pick_language(lines: &[&str]) -> Option<&'static HashSet<&'static str>> {
-    let lists = stopword_lists();
-    let mut hits = vec![0usize; lists.len()];
+/// The language (a bit of [`stopwords`]) whose list covers most words of
+/// the document, if one covers a fair share (one word in twenty).
+fn pick_language(lines: &[&str]) -> Option<u32> {
+    let map = stopwords();
+    let languages = crate::defaults::STOPWORDS.len();
+    let mut hits = vec![0usize; languages];
     let mut total = 0usize;
+    let mut buf = String::new();
     for line in lines.iter().take(400) {
-        for w in words_of(line) {
+        for_each_word(line, &mut buf, |w| {
             total += 1;
-            for (i, (_, list)) in lists.iter().enumerate() {
-                if list.contains(w.as_str()) {
-                    hits[i] += 1;
+            if let Some(&bits) = map.get(w) {
+                for (lang, hit) in hits.iter_mut().enumerate() {
+                    *hit += ((bits >> lang) & 1) as usize;
                 }
             }
-        }
+        });
     }
-    let (best, &count) = hits
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, &h)| (h, usize::MAX - i))?;
-    (total > 0 && count * 20 >= total).then(|| &lists[best].1)
+    let (best, &count) = hits.iter().enumerate().max_by_key(|(i, &h)| (h, usize::MAX - i))?;
+    (total > 0 && count * 20 >= total).then_some(1u32 << best)
 }
 
 fn ends_sentence(line: &str) -> bool {
@@ -166,11 +176,11 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
         lines.iter().map(|l| String::from_utf8_lossy(l)).collect();
     let texts: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
     let n = texts.len();
-    let stopwords = pick_language(&texts);
+    let language = pick_language(&texts);
     let mut own: Vec<Vec<f32>> = Vec::with_capacity(n);
     let mut base: Vec<Base> = Vec::with_capacity(n);
     for text in &texts {
-        let (f, b) = line_features(text, stopwords);
+        let (f, b) = line_features(text, language);
         own.push(f);
         base.push(b);
     }
@@ -229,7 +239,7 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
         x.extend([
             doc_prose_share,
             b.words / max_words,
-            stopwords.is_some() as u8 as f32,
+            language.is_some() as u8 as f32,
         ]);
         for f in [
             &(|b: &Base| b.words_log) as &dyn Fn(&Base) -> f32,
@@ -266,7 +276,7 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
     out
 }
 
-fn line_features(text: &str, stopwords: Option<&HashSet<&str>>) -> (Vec<f32>, Base) {
+fn line_features(text: &str, language: Option<u32>) -> (Vec<f32>, Base) {
     let words = word_count(text.as_bytes()) as f32;
     let chars = text.chars().count() as f32;
     let mut letters = 0f32;
@@ -305,13 +315,16 @@ fn line_features(text: &str, stopwords: Option<&HashSet<&str>>) -> (Vec<f32>, Ba
         })
         .count() as f32;
     let title_share = share(title, alpha_tokens.len() as f32);
-    let stop = match stopwords {
-        Some(list) => {
-            let all: Vec<String> = words_of(text).collect();
-            share(
-                all.iter().filter(|w| list.contains(w.as_str())).count() as f32,
-                all.len() as f32,
-            )
+    let stop = match language {
+        Some(bit) => {
+            let map = stopwords();
+            let (mut hits, mut all) = (0usize, 0usize);
+            let mut buf = String::new();
+            for_each_word(text, &mut buf, |w| {
+                all += 1;
+                hits += usize::from(map.get(w).is_some_and(|bits| bits & bit != 0));
+            });
+            share(hits as f32, all as f32)
         }
         None => 0.0,
     };
@@ -635,6 +648,83 @@ impl Model {
     }
 }
 
+/// A model laid out for speed: every node of every tree in one array, a
+/// leaf marked by `feature == LEAF`. Scoring goes tree by tree over all the
+/// lines of a document, so that each tree stays in cache while it is used
+/// (node by node over one line at a time, the ~1 MB of trees would not).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forest {
+    base: f32,
+    roots: Vec<u32>,
+    nodes: Vec<FlatNode>,
+}
+
+/// One node, packed so that a step of the walk touches one cache line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct FlatNode {
+    feature: u16,
+    threshold: f32,
+    /// Left, then right child (absolute indices).
+    children: [u32; 2],
+    value: f32,
+}
+
+const LEAF: u16 = u16::MAX;
+
+impl Forest {
+    /// Lays out `model`.
+    pub fn new(model: &Model) -> Forest {
+        let mut f = Forest {
+            base: model.base,
+            roots: Vec::with_capacity(model.trees.len()),
+            nodes: Vec::new(),
+        };
+        for tree in &model.trees {
+            let offset = f.nodes.len() as u32;
+            f.roots.push(offset);
+            f.nodes.extend(tree.iter().map(|node| FlatNode {
+                feature: node.feature.unwrap_or(LEAF),
+                threshold: node.threshold,
+                children: [offset + node.left, offset + node.right],
+                value: node.value,
+            }));
+        }
+        f
+    }
+
+    /// For each feature vector, its log-odds of being article text and the
+    /// feature that weighs most against it (see [`Model::decisive_feature`]).
+    pub fn score(&self, xs: &[Vec<f32>]) -> Vec<(f32, u16)> {
+        let dims = FEATURES.len();
+        let mut logits = vec![self.base; xs.len()];
+        let mut against = vec![0f32; xs.len() * dims];
+        for &root in &self.roots {
+            for ((x, logit), totals) in xs.iter().zip(&mut logits).zip(against.chunks_exact_mut(dims)) {
+                let mut node = self.nodes[root as usize];
+                while node.feature != LEAF {
+                    let f = usize::from(node.feature);
+                    let next = self.nodes[node.children[usize::from(x[f] > node.threshold)] as usize];
+                    totals[f] += next.value - node.value;
+                    node = next;
+                }
+                *logit += node.value;
+            }
+        }
+        logits
+            .into_iter()
+            .zip(against.chunks_exact(dims))
+            .map(|(logit, totals)| {
+                let worst = totals
+                    .iter()
+                    .enumerate()
+                    .min_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i);
+                (logit, worst as u16)
+            })
+            .collect()
+    }
+}
+
 fn child(node: &Node, x: &[f32]) -> u32 {
     let f = usize::from(node.feature.unwrap_or(0));
     if x[f] <= node.threshold {
@@ -702,6 +792,18 @@ mod tests {
         let bad_child = text.replace("0 1.5 1 2 0", "0 1.5 0 2 0");
         assert!(Model::parse("m", &bad_child).is_err());
         assert!(Model::parse("m", "base 1\n").is_err());
+    }
+
+    #[test]
+    fn the_forest_scores_like_the_model() {
+        let model = Model::embedded();
+        let forest = Forest::new(&model);
+        let lines: Vec<&[u8]> = vec![b"Home", b"Share this", b"A long sentence that reads like the prose of an article, with words.", b"Contact"];
+        let xs = features(&lines);
+        for (x, (logit, worst)) in xs.iter().zip(forest.score(&xs)) {
+            assert!((model.logit(x) - logit).abs() < 1e-4);
+            assert_eq!(usize::from(worst), model.decisive_feature(x));
+        }
     }
 
     #[test]

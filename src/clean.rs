@@ -25,7 +25,7 @@
 //! `[head]` or `[tail]` block covers it too, so explanations name the most
 //! specific rule.
 
-use crate::classify::{features, is_headline, is_prose, Model};
+use crate::classify::{features, is_headline, is_prose, Forest, Model};
 use crate::detect;
 use crate::error::BuildError;
 use crate::matcher::{Hit, Matcher};
@@ -146,7 +146,7 @@ impl Cleaning {
 #[derive(Debug)]
 pub struct Cleaner {
     matcher: Matcher,
-    model: Option<Model>,
+    model: Option<(Model, Forest)>,
 }
 
 impl Cleaner {
@@ -158,21 +158,26 @@ impl Cleaner {
     /// A cleaner over an already compiled matcher. The line classifier, if
     /// the settings turn it on, uses the embedded model.
     pub fn with_matcher(matcher: Matcher) -> Cleaner {
-        let model = matcher.settings().classifier.then(Model::embedded);
+        let model = matcher.settings().classifier.then(|| {
+            let model = Model::embedded();
+            let forest = Forest::new(&model);
+            (model, forest)
+        });
         Cleaner { matcher, model }
     }
 
     /// Replaces the classifier's model (used when the settings turn it on).
     pub fn with_model(mut self, model: Model) -> Cleaner {
         if self.matcher.settings().classifier {
-            self.model = Some(model);
+            let forest = Forest::new(&model);
+            self.model = Some((model, forest));
         }
         self
     }
 
     /// The classifier's model, if the classifier is on.
     pub fn model(&self) -> Option<&Model> {
-        self.model.as_ref()
+        self.model.as_ref().map(|(m, _)| m)
     }
 
     /// The compiled rules.
@@ -192,7 +197,9 @@ impl Cleaner {
         let mut page = self.match_rules(doc, host);
         detect::run(&mut page, &self.matcher);
         let guarded = match &self.model {
-            Some(model) => classify_lines(&mut page, model, self.matcher.settings()),
+            Some((model, forest)) => {
+                classify_lines(&mut page, model, forest, self.matcher.settings())
+            }
             None => false,
         };
         layout(&mut page);
@@ -309,7 +316,7 @@ impl Cleaner {
 
 /// Step 2b: the line classifier over the lines still standing. Returns true
 /// when the over-removal guard stepped in.
-fn classify_lines(page: &mut Page<'_>, model: &Model, settings: &Settings) -> bool {
+fn classify_lines(page: &mut Page<'_>, model: &Model, forest: &Forest, settings: &Settings) -> bool {
     let live: Vec<usize> = (0..page.lines.len()).filter(|&i| page.is_live(i)).collect();
     if live.is_empty() {
         return false;
@@ -335,7 +342,8 @@ fn classify_lines(page: &mut Page<'_>, model: &Model, settings: &Settings) -> bo
         .map(|t| crate::normalize::word_count(t))
         .collect();
     let words_all: usize = words.iter().sum();
-    let mut remove: Vec<bool> = x.iter().map(|x| f64::from(model.logit(x)) < cut).collect();
+    let scores = forest.score(&x);
+    let mut remove: Vec<bool> = scores.iter().map(|(logit, _)| f64::from(*logit) < cut).collect();
     // The headline: the first title-like line just before prose is article
     // text, whatever the model says (the benchmarks it learned from leave
     // headlines out of their gold text; readers do not).
@@ -362,9 +370,9 @@ fn classify_lines(page: &mut Page<'_>, model: &Model, settings: &Settings) -> bo
     let removed: Vec<(usize, u16)> = live
         .iter()
         .zip(&remove)
-        .zip(&x)
+        .zip(&scores)
         .filter(|((_, r), _)| **r)
-        .map(|((&i, _), x)| (i, model.decisive_feature(x) as u16))
+        .map(|((&i, _), (_, worst))| (i, *worst))
         .collect();
     let over = words_removed as f64 > settings.classifier_max_removed * words_all as f64;
     if over && !settings.classifier_flag_only {

@@ -8,7 +8,10 @@
 //! - `[contains]`, `[tail]` and `[head]` phrases go into one Aho-Corasick
 //!   automaton that only short lines (the word guard) are scanned with;
 //! - `[phrase]` phrases go into a second automaton that every line is scanned with;
-//! - regexes run one by one over the normalised line.
+//! - regexes are grouped into `RegexSet`s: `[regex:line]` (run on every
+//!   line), the guarded `[regex:contains|tail|head]` (only on short lines),
+//!   and `[regex:phrase]` (only the members that match are then run on their
+//!   own to find where). One pass per line says which rules match.
 //!
 //! Both automata are ASCII-case-insensitive, so no line is ever lower-cased on
 //! the way in.
@@ -28,6 +31,8 @@
 use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::{RegexSet, RegexSetBuilder};
+use rustc_hash::FxHashMap;
 
 use crate::error::BuildError;
 use crate::normalize::{at_word_boundaries, word_count};
@@ -84,12 +89,14 @@ pub const DFA_MAX_PATTERNS: usize = 2_000;
 /// The compiled rules: immutable, `Send + Sync`, shared across threads.
 #[derive(Debug)]
 pub struct Matcher {
-    line_table: HashMap<Vec<u8>, RuleId>,
+    line_table: FxHashMap<Vec<u8>, RuleId>,
     line_max_len: usize,
     guarded: Option<Automaton>,
     guarded_max_words: usize,
     inline: Option<Automaton>,
-    regexes: Vec<RuleId>,
+    line_regexes: Option<(RegexSet, Vec<RuleId>)>,
+    guarded_regexes: Option<(RegexSet, Vec<RuleId>)>,
+    phrase_regexes: Option<(RegexSet, Vec<RuleId>)>,
     scoped: bool,
     labels: HashSet<Vec<u8>>,
     label_origins: HashMap<Vec<u8>, usize>,
@@ -101,18 +108,22 @@ impl Matcher {
     pub fn new(set: RuleSet) -> Result<Matcher, BuildError> {
         let rules = set.rules();
         let settings = set.settings();
-        let mut line_table = HashMap::new();
+        let mut line_table = FxHashMap::default();
         let mut line_max_len = 0;
         let mut guarded = Vec::new();
         let mut guarded_max_words = 0;
         let mut inline = Vec::new();
-        let mut regexes = Vec::new();
+        let mut line_regexes = Vec::new();
+        let mut guarded_regexes = Vec::new();
+        let mut phrase_regexes = Vec::new();
         for (id, rule) in rules.iter().enumerate() {
             if rule.action.is_guarded() {
                 guarded_max_words = guarded_max_words.max(word_limit(rule, settings));
             }
             match (&rule.pattern, rule.action) {
-                (Pattern::Regex(_), _) => regexes.push(id),
+                (Pattern::Regex(_), Action::Phrase) => phrase_regexes.push(id),
+                (Pattern::Regex(_), Action::Line) => line_regexes.push(id),
+                (Pattern::Regex(_), _) => guarded_regexes.push(id),
                 (Pattern::Literal(p), Action::Line) => {
                     line_max_len = line_max_len.max(p.len());
                     // The first rule for a phrase keeps it: its origin is the one reported.
@@ -138,7 +149,9 @@ impl Matcher {
             guarded,
             guarded_max_words,
             inline,
-            regexes,
+            line_regexes: regex_set(rules, line_regexes),
+            guarded_regexes: regex_set(rules, guarded_regexes),
+            phrase_regexes: regex_set(rules, phrase_regexes),
             labels,
             label_origins,
             set,
@@ -198,8 +211,15 @@ impl Matcher {
         }
         let words = word_count(norm);
         if norm.len() <= self.line_max_len {
-            let key = norm.to_ascii_lowercase();
-            if let Some(&rule) = self.line_table.get(&key) {
+            thread_local! {
+                static KEY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            let found = KEY.with_borrow_mut(|key| {
+                key.clear();
+                key.extend(norm.iter().map(u8::to_ascii_lowercase));
+                self.line_table.get(key.as_slice()).copied()
+            });
+            if let Some(rule) = found {
                 hits.push(Hit {
                     rule,
                     start: 0,
@@ -233,29 +253,59 @@ impl Matcher {
                 }
             }
         }
-        for &rule in &self.regexes {
-            let r = self.rule(rule);
-            let Pattern::Regex(re) = &r.pattern else {
-                continue;
-            };
-            if r.action.is_guarded() && words > self.max_words(rule) {
-                continue;
+        // Whole-line regexes run on every line (anchored, they fail fast);
+        // the guarded ones only on lines short enough for one of them.
+        let whole = |set: &Option<(RegexSet, Vec<RuleId>)>, hits: &mut Vec<Hit>| {
+            if let Some((set, ids)) = set {
+                for k in set.matches(norm).iter() {
+                    let rule = ids[k];
+                    if !self.rule(rule).action.is_guarded() || words <= self.max_words(rule) {
+                        hits.push(Hit {
+                            rule,
+                            start: 0,
+                            end: norm.len(),
+                        });
+                    }
+                }
             }
-            if r.action == Action::Phrase {
+        };
+        whole(&self.line_regexes, hits);
+        if words <= self.guarded_max_words {
+            whole(&self.guarded_regexes, hits);
+        }
+        if let Some((set, ids)) = &self.phrase_regexes {
+            for k in set.matches(norm).iter() {
+                let rule = ids[k];
+                let Pattern::Regex(re) = &self.rule(rule).pattern else {
+                    continue;
+                };
                 hits.extend(re.find_iter(norm).filter(|m| !m.is_empty()).map(|m| Hit {
                     rule,
                     start: m.start(),
                     end: m.end(),
                 }));
-            } else if let Some(m) = re.find(norm) {
-                hits.push(Hit {
-                    rule,
-                    start: m.start(),
-                    end: m.end(),
-                });
             }
         }
     }
+}
+
+/// One `RegexSet` over the given regex rules (already checked one by one
+/// when parsed), or `None` when there are none.
+fn regex_set(rules: &[Rule], ids: Vec<RuleId>) -> Option<(RegexSet, Vec<RuleId>)> {
+    if ids.is_empty() {
+        return None;
+    }
+    let patterns = ids.iter().map(|&id| match &rules[id].pattern {
+        Pattern::Regex(re) => re.as_str().to_string(),
+        Pattern::Literal(_) => unreachable!("only regex rules are grouped"),
+    });
+    let set = RegexSetBuilder::new(patterns)
+        .case_insensitive(true)
+        .size_limit(64 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()
+        .expect("every member compiled alone, and the set's limits are larger");
+    Some((set, ids))
 }
 
 fn word_limit(rule: &Rule, settings: &Settings) -> usize {
