@@ -4,80 +4,22 @@
 //!
 //! Set `DECHROME_BLESS=1` to rewrite the `.out` files after a reviewed change.
 
-use std::collections::HashMap;
-
-use unicode_normalization::UnicodeNormalization;
-
 use dechrome::{Cleaner, RuleSet};
 
 use crate::util::{assert_text_eq, fixtures};
 
 const SEEDS: [&str; 5] = ["000", "001", "002", "003", "004"];
 
-/// Line folding of the seed scorer: NFKC, typographic quotes, white space.
-fn fold(line: &str) -> String {
-    let line: String = line
-        .nfkc()
-        .map(|c| match c {
-            '\u{2018}' | '\u{2019}' => '\'',
-            '\u{201c}' | '\u{201d}' => '"',
-            c => c,
-        })
-        .collect();
-    line.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Line precision and recall of `output` against a labels file, as
-/// `../shared/fixtures/seeds/README.md` defines them, plus the offending lines.
+/// Line precision and recall as `../shared/fixtures/seeds/README.md` defines
+/// them (the scorer `dechrome eval` uses), with the offending lines.
 fn score(labels: &str, output: &str) -> (f64, f64, Vec<String>) {
-    let mut allowed: HashMap<String, usize> = HashMap::new();
-    let mut required: HashMap<String, usize> = HashMap::new();
-    for row in labels.split('\n').filter(|r| !r.is_empty()) {
-        let (mark, line) = row.split_once('\t').unwrap_or((row, ""));
-        let line = fold(line);
-        if line.is_empty() {
-            continue;
-        }
-        if mark == "+" {
-            *required.entry(line.clone()).or_default() += 1;
-        }
-        if mark == "+" || mark == "?" {
-            *allowed.entry(line).or_default() += 1;
-        }
-    }
-    let mut out: HashMap<String, usize> = HashMap::new();
-    for line in output.split('\n').map(fold).filter(|l| !l.is_empty()) {
-        *out.entry(line).or_default() += 1;
-    }
-    let total: usize = out.values().sum();
-    let overlap = |a: &HashMap<String, usize>| -> usize {
-        out.iter()
-            .map(|(l, n)| (*n).min(*a.get(l).unwrap_or(&0)))
-            .sum()
-    };
-    let mut problems: Vec<String> = out
-        .iter()
-        .filter(|(l, n)| **n > *allowed.get(*l).unwrap_or(&0))
-        .map(|(l, _)| format!("chrome kept: {l}"))
+    let (p, r, extra, missing) = dechrome::eval::label_scores(labels, output);
+    let problems = extra
+        .into_iter()
+        .map(|l| format!("chrome kept: {l}"))
+        .chain(missing.into_iter().map(|l| format!("article lost: {l}")))
         .collect();
-    problems.extend(
-        required
-            .iter()
-            .filter(|(l, n)| *out.get(*l).unwrap_or(&0) < **n)
-            .map(|(l, _)| format!("article lost: {l}")),
-    );
-    let precision = if total == 0 {
-        1.0
-    } else {
-        overlap(&allowed) as f64 / total as f64
-    };
-    let req: usize = required.values().sum();
-    let recall = if req == 0 {
-        1.0
-    } else {
-        overlap(&required) as f64 / req as f64
-    };
-    (precision, recall, problems)
+    (p, r, problems)
 }
 
 #[test]
