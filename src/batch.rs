@@ -76,10 +76,11 @@ impl Document {
 }
 
 /// Expands input paths into documents: a file is itself (output under its
-/// file name), a directory is every file below it in name order (output
-/// mirrors the tree), `-` is standard input. Paths that cannot be read are
-/// returned as errors; the others are still listed. `exclude` is a directory
-/// never descended into (the output directory, when it lies inside an input).
+/// file name), a directory is every file (or link to a file) below it in name
+/// order (output mirrors the tree), `-` is standard input. Paths that cannot
+/// be read, dangling links included, are returned as errors; the others are
+/// still listed. `exclude` is a directory never descended into (the output
+/// directory, when it lies inside an input).
 pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Vec<InputError>) {
     let exclude = exclude.and_then(|p| p.canonicalize().ok());
     let mut docs = Vec::new();
@@ -118,16 +119,25 @@ pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Ve
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
-                    let relative = e
-                        .path()
-                        .strip_prefix(path)
-                        .unwrap_or(e.path())
-                        .to_path_buf();
                     docs.push(Document::File {
                         path: e.path().to_path_buf(),
-                        relative,
+                        relative: relative_to(e.path(), path),
                     });
                 }
+                // A link to a file is cleaned like the file (as a link named on
+                // the command line is); a dangling one is reported, not skipped
+                // in silence. Links to directories are not followed (no loops).
+                Ok(e) if e.file_type().is_symlink() => match fs::metadata(e.path()) {
+                    Ok(meta) if meta.is_file() => docs.push(Document::File {
+                        path: e.path().to_path_buf(),
+                        relative: relative_to(e.path(), path),
+                    }),
+                    Ok(_) => {}
+                    Err(source) => errors.push(InputError::Read {
+                        path: e.path().to_path_buf(),
+                        source,
+                    }),
+                },
                 Ok(_) => {}
                 Err(err) => {
                     let path = err.path().unwrap_or(path).to_path_buf();
@@ -140,6 +150,11 @@ pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Ve
         }
     }
     (docs, errors)
+}
+
+/// `path` relative to the input directory `root` it was found under.
+fn relative_to(path: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
 /// Where cleaned text goes.
@@ -905,7 +920,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Writes `bytes` to `dest` through a temporary file in the same directory.
+/// A `dest` that exists and is not a regular file (`/dev/stdout`, a pipe,
+/// `/dev/full`) is written in place: renaming over it would replace the
+/// device node itself.
 pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    if fs::metadata(dest).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut file = fs::OpenOptions::new().write(true).open(dest)?;
+        return file.write_all(bytes).and_then(|()| file.flush());
+    }
     let mut sink = Sink::create(dest.to_path_buf(), Compression::None)?;
     sink.out.write_all(bytes)?;
     sink.commit(None)

@@ -160,7 +160,10 @@ fn pick_language(lines: &[&str]) -> Option<u32> {
             }
         });
     }
-    let (best, &count) = hits.iter().enumerate().max_by_key(|(i, &h)| (h, usize::MAX - i))?;
+    let (best, &count) = hits
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, &h)| (h, usize::MAX - i))?;
     (total > 0 && count * 20 >= total).then_some(1u32 << best)
 }
 
@@ -699,11 +702,16 @@ impl Forest {
         let mut logits = vec![self.base; xs.len()];
         let mut against = vec![0f32; xs.len() * dims];
         for &root in &self.roots {
-            for ((x, logit), totals) in xs.iter().zip(&mut logits).zip(against.chunks_exact_mut(dims)) {
+            for ((x, logit), totals) in xs
+                .iter()
+                .zip(&mut logits)
+                .zip(against.chunks_exact_mut(dims))
+            {
                 let mut node = self.nodes[root as usize];
                 while node.feature != LEAF {
                     let f = usize::from(node.feature);
-                    let next = self.nodes[node.children[usize::from(x[f] > node.threshold)] as usize];
+                    let next =
+                        self.nodes[node.children[usize::from(x[f] > node.threshold)] as usize];
                     totals[f] += next.value - node.value;
                     node = next;
                 }
@@ -798,7 +806,12 @@ mod tests {
     fn the_forest_scores_like_the_model() {
         let model = Model::embedded();
         let forest = Forest::new(&model);
-        let lines: Vec<&[u8]> = vec![b"Home", b"Share this", b"A long sentence that reads like the prose of an article, with words.", b"Contact"];
+        let lines: Vec<&[u8]> = vec![
+            b"Home",
+            b"Share this",
+            b"A long sentence that reads like the prose of an article, with words.",
+            b"Contact",
+        ];
         let xs = features(&lines);
         for (x, (logit, worst)) in xs.iter().zip(forest.score(&xs)) {
             assert!((model.logit(x) - logit).abs() < 1e-4);

@@ -316,7 +316,12 @@ impl Cleaner {
 
 /// Step 2b: the line classifier over the lines still standing. Returns true
 /// when the over-removal guard stepped in.
-fn classify_lines(page: &mut Page<'_>, model: &Model, forest: &Forest, settings: &Settings) -> bool {
+fn classify_lines(
+    page: &mut Page<'_>,
+    model: &Model,
+    forest: &Forest,
+    settings: &Settings,
+) -> bool {
     let live: Vec<usize> = (0..page.lines.len()).filter(|&i| page.is_live(i)).collect();
     if live.is_empty() {
         return false;
@@ -343,7 +348,10 @@ fn classify_lines(page: &mut Page<'_>, model: &Model, forest: &Forest, settings:
         .collect();
     let words_all: usize = words.iter().sum();
     let scores = forest.score(&x);
-    let mut remove: Vec<bool> = scores.iter().map(|(logit, _)| f64::from(*logit) < cut).collect();
+    let mut remove: Vec<bool> = scores
+        .iter()
+        .map(|(logit, _)| f64::from(*logit) < cut)
+        .collect();
     // The headline: the first title-like line just before prose is article
     // text, whatever the model says (the benchmarks it learned from leave
     // headlines out of their gold text; readers do not).

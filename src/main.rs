@@ -49,12 +49,33 @@ fn main() -> ExitCode {
                     "dechrome: {} error(s) in the rules; nothing was processed",
                     bad.0.errors.len()
                 );
+                ExitCode::from(EXIT_RULES)
             } else {
                 eprintln!("dechrome: {e:#}");
+                if e.downcast_ref::<OutputFailed>().is_some() {
+                    ExitCode::from(EXIT_INPUT)
+                } else {
+                    ExitCode::from(EXIT_RULES)
+                }
             }
-            ExitCode::from(EXIT_RULES)
         }
     }
+}
+
+/// An output that failed once cleaning had begun (standard output or the
+/// statistics file on a full disk, say): exit 3, not the usage code 2, which
+/// promises that nothing was read or written.
+#[derive(Debug)]
+struct OutputFailed(String);
+
+impl std::fmt::Display for OutputFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn stdout_failed() -> OutputFailed {
+    OutputFailed("cannot write to standard output".into())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -175,9 +196,11 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
             },
         }
         Ok(())
-    })?;
-    text_out.flush()?;
-    out.flush()?;
+    });
+    // Reports and text go to standard output: a failure there is an output failure.
+    let summary = summary.context(stdout_failed())?;
+    text_out.flush().context(stdout_failed())?;
+    out.flush().context(stdout_failed())?;
     progress.finish();
     if let Some(path) = &config.stats {
         let mut stats = summary.stats.clone();
@@ -186,8 +209,9 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
             stats.add_error(e.kind());
         }
         let json = stats.to_json() + "\n";
-        dechrome::batch::write_file_atomically(path, json.as_bytes())
-            .with_context(|| format!("cannot write the statistics to {}", path.display()))?;
+        dechrome::batch::write_file_atomically(path, json.as_bytes()).with_context(|| {
+            OutputFailed(format!("cannot write the statistics to {}", path.display()))
+        })?;
     }
     if summary.interrupted {
         eprintln!("dechrome: interrupted; every file written is complete");
@@ -342,8 +366,11 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     learner.write_rules(&mut text)?;
     match &args.output {
         Some(path) => dechrome::batch::write_file_atomically(path, &text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => io::stdout().lock().write_all(&text)?,
+            .with_context(|| OutputFailed(format!("cannot write {}", path.display())))?,
+        None => io::stdout()
+            .lock()
+            .write_all(&text)
+            .context(stdout_failed())?,
     }
     Ok(if failed > 0 {
         ExitCode::from(EXIT_INPUT)
@@ -420,7 +447,7 @@ fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
         anyhow::bail!("no gold pages (ID.page.txt + ID.gold.txt) found in that half");
     }
     dechrome::batch::write_file_atomically(&args.output, trained.model.to_text().as_bytes())
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+        .with_context(|| OutputFailed(format!("cannot write {}", args.output.display())))?;
     eprintln!(
         "dechrome: trained on {} pages ({} lines); threshold {:.3}, macro F1 {:.4} on those pages; wrote {}",
         trained.pages,

@@ -94,9 +94,9 @@ pub struct Matcher {
     guarded: Option<Automaton>,
     guarded_max_words: usize,
     inline: Option<Automaton>,
-    line_regexes: Option<(RegexSet, Vec<RuleId>)>,
-    guarded_regexes: Option<(RegexSet, Vec<RuleId>)>,
-    phrase_regexes: Option<(RegexSet, Vec<RuleId>)>,
+    line_regexes: Vec<(RegexSet, Vec<RuleId>)>,
+    guarded_regexes: Vec<(RegexSet, Vec<RuleId>)>,
+    phrase_regexes: Vec<(RegexSet, Vec<RuleId>)>,
     scoped: bool,
     labels: HashSet<Vec<u8>>,
     label_origins: HashMap<Vec<u8>, usize>,
@@ -255,8 +255,8 @@ impl Matcher {
         }
         // Whole-line regexes run on every line (anchored, they fail fast);
         // the guarded ones only on lines short enough for one of them.
-        let whole = |set: &Option<(RegexSet, Vec<RuleId>)>, hits: &mut Vec<Hit>| {
-            if let Some((set, ids)) = set {
+        let whole = |sets: &[(RegexSet, Vec<RuleId>)], hits: &mut Vec<Hit>| {
+            for (set, ids) in sets {
                 for k in set.matches(norm).iter() {
                     let rule = ids[k];
                     if !self.rule(rule).action.is_guarded() || words <= self.max_words(rule) {
@@ -273,7 +273,7 @@ impl Matcher {
         if words <= self.guarded_max_words {
             whole(&self.guarded_regexes, hits);
         }
-        if let Some((set, ids)) = &self.phrase_regexes {
+        for (set, ids) in &self.phrase_regexes {
             for k in set.matches(norm).iter() {
                 let rule = ids[k];
                 let Pattern::Regex(re) = &self.rule(rule).pattern else {
@@ -289,23 +289,33 @@ impl Matcher {
     }
 }
 
-/// One `RegexSet` over the given regex rules (already checked one by one
-/// when parsed), or `None` when there are none.
-fn regex_set(rules: &[Rule], ids: Vec<RuleId>) -> Option<(RegexSet, Vec<RuleId>)> {
+/// `RegexSet`s over the given regex rules (each already compiled alone when
+/// parsed): one set when they fit its size limit together, otherwise the
+/// rules split in halves until every set fits (a single rule always does).
+fn regex_set(rules: &[Rule], ids: Vec<RuleId>) -> Vec<(RegexSet, Vec<RuleId>)> {
     if ids.is_empty() {
-        return None;
+        return Vec::new();
     }
     let patterns = ids.iter().map(|&id| match &rules[id].pattern {
         Pattern::Regex(re) => re.as_str().to_string(),
         Pattern::Literal(_) => unreachable!("only regex rules are grouped"),
     });
-    let set = RegexSetBuilder::new(patterns)
+    match RegexSetBuilder::new(patterns)
         .case_insensitive(true)
         .size_limit(64 << 20)
         .dfa_size_limit(8 << 20)
         .build()
-        .expect("every member compiled alone, and the set's limits are larger");
-    Some((set, ids))
+    {
+        Ok(set) => vec![(set, ids)],
+        Err(_) if ids.len() > 1 => {
+            let mut ids = ids;
+            let upper = ids.split_off(ids.len() / 2);
+            let mut sets = regex_set(rules, ids);
+            sets.extend(regex_set(rules, upper));
+            sets
+        }
+        Err(e) => panic!("a regex that compiled alone does not compile in a set: {e}"),
+    }
 }
 
 fn word_limit(rule: &Rule, settings: &Settings) -> usize {

@@ -204,8 +204,11 @@ impl<'a> HttpMessage<'a> {
 /// Reads WARC items from a buffered reader.
 pub struct Reader<R> {
     inner: R,
-    /// A line read ahead (the version line that ended a damaged stretch).
-    pending: Option<Vec<u8>>,
+    /// Bytes read ahead and given back (the rest of a damaged stretch, from
+    /// the next version line on): read again before `inner`.
+    unread: Vec<u8>,
+    /// How much of `unread` has been read again.
+    at: usize,
     done: bool,
 }
 
@@ -214,18 +217,50 @@ impl<R: BufRead> Reader<R> {
     pub fn new(inner: R) -> Reader<R> {
         Reader {
             inner,
-            pending: None,
+            unread: Vec::new(),
+            at: 0,
             done: false,
         }
     }
 
     fn line(&mut self) -> io::Result<Vec<u8>> {
-        if let Some(line) = self.pending.take() {
-            return Ok(line);
-        }
         let mut line = Vec::new();
+        let rest = &self.unread[self.at..];
+        if !rest.is_empty() {
+            if let Some(i) = memchr::memchr(b'\n', rest) {
+                line.extend_from_slice(&rest[..=i]);
+                self.at += i + 1;
+                return Ok(line);
+            }
+            line.extend_from_slice(rest);
+            self.unread.clear();
+            self.at = 0;
+        }
         self.inner.read_until(b'\n', &mut line)?;
         Ok(line)
+    }
+
+    /// Up to `length` bytes (fewer at the end of the input).
+    fn block(&mut self, length: u64) -> io::Result<Vec<u8>> {
+        let rest = &self.unread[self.at..];
+        let from_unread = rest
+            .len()
+            .min(usize::try_from(length).unwrap_or(usize::MAX));
+        let mut block = rest[..from_unread].to_vec();
+        self.at += from_unread;
+        (&mut self.inner)
+            .take(length - from_unread as u64)
+            .read_to_end(&mut block)?;
+        Ok(block)
+    }
+
+    /// Puts `bytes` back in front of what is still to be read.
+    fn give_back(&mut self, bytes: &[u8]) {
+        let mut unread = Vec::with_capacity(bytes.len() + self.unread.len() - self.at);
+        unread.extend_from_slice(bytes);
+        unread.extend_from_slice(&self.unread[self.at..]);
+        self.unread = unread;
+        self.at = 0;
     }
 
     /// Reads lines into `bytes` up to (not including) the next version line.
@@ -236,11 +271,43 @@ impl<R: BufRead> Reader<R> {
                 return Ok(());
             }
             if line.starts_with(b"WARC/") {
-                self.pending = Some(line);
+                self.give_back(&line);
                 return Ok(());
             }
             bytes.extend_from_slice(&line);
         }
+    }
+
+    /// A damaged record: `head` and `separator`, then of `rest` (what was
+    /// read after them) the part before the next version line (or before
+    /// `version_at`, a version line known to start there), which is given
+    /// back so that reading resumes at the record that starts there. Without
+    /// one, the lines up to the next version line are taken too.
+    fn damaged_record(
+        &mut self,
+        head: Vec<u8>,
+        separator: &[u8],
+        rest: Vec<u8>,
+        version_at: Option<usize>,
+        reason: &str,
+    ) -> io::Result<Item> {
+        let mut bytes = head;
+        bytes.extend_from_slice(separator);
+        let at = match (next_version_line(&rest), version_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match at {
+            Some(at) => {
+                bytes.extend_from_slice(&rest[..at]);
+                self.give_back(&rest[at..]);
+            }
+            None => {
+                bytes.extend_from_slice(&rest);
+                self.skip_to_next_record(&mut bytes)?;
+            }
+        }
+        Ok(damaged(bytes, reason))
     }
 
     fn read_item(&mut self) -> io::Result<Option<Item>> {
@@ -261,16 +328,18 @@ impl<R: BufRead> Reader<R> {
             )));
         }
         let mut head = version;
-        loop {
+        // The blank line that ends the header, kept as it was so that a
+        // damaged stretch passes through byte for byte.
+        let separator = loop {
             let line = self.line()?;
             if line.is_empty() {
                 return Ok(Some(damaged(head, "the file ends inside a record header")));
             }
             if is_blank_line(&line) {
-                break;
+                break line;
             }
             head.extend_from_slice(&line);
-        }
+        };
         let record = Record {
             head,
             body: Vec::new(),
@@ -279,49 +348,55 @@ impl<R: BufRead> Reader<R> {
             .header("Content-Length")
             .and_then(|v| v.parse::<u64>().ok())
         else {
-            let mut bytes = record.head;
-            bytes.extend_from_slice(b"\r\n");
-            self.skip_to_next_record(&mut bytes)?;
-            return Ok(Some(damaged(bytes, "missing or invalid Content-Length")));
+            let reason = "missing or invalid Content-Length";
+            return self
+                .damaged_record(record.head, &separator, Vec::new(), None, reason)
+                .map(Some);
         };
         let mut record = record;
-        (&mut self.inner)
-            .take(length)
-            .read_to_end(&mut record.body)?;
+        record.body = self.block(length)?;
         if (record.body.len() as u64) < length {
-            let mut bytes = record.head;
-            bytes.extend_from_slice(b"\r\n");
-            bytes.extend_from_slice(&record.body);
-            return Ok(Some(damaged(
-                bytes,
-                "the file ends inside a record (truncated)",
-            )));
+            // A Content-Length too long for what follows, or a cut-off file.
+            let reason = if next_version_line(&record.body).is_some() {
+                "Content-Length does not match the record"
+            } else {
+                "the file ends inside a record (truncated)"
+            };
+            return self
+                .damaged_record(record.head, &separator, record.body, None, reason)
+                .map(Some);
         }
         // The block is followed by two line endings; anything else means the
         // Content-Length was wrong.
+        let mut trailer = Vec::new();
         for _ in 0..2 {
             let line = self.line()?;
             if line.is_empty() {
                 break;
             }
             if !is_blank_line(&line) {
-                let mut bytes = record.head;
-                bytes.extend_from_slice(b"\r\n");
-                bytes.extend_from_slice(&record.body);
-                if line.starts_with(b"WARC/") {
-                    self.pending = Some(line);
-                } else {
-                    bytes.extend_from_slice(&line);
-                    self.skip_to_next_record(&mut bytes)?;
-                }
-                return Ok(Some(damaged(
-                    bytes,
-                    "Content-Length does not match the record",
-                )));
+                let mut rest = record.body;
+                rest.extend_from_slice(&trailer);
+                // A version line right after the block starts the next record.
+                let glued = line.starts_with(b"WARC/").then_some(rest.len());
+                rest.extend_from_slice(&line);
+                let reason = "Content-Length does not match the record";
+                return self
+                    .damaged_record(record.head, &separator, rest, glued, reason)
+                    .map(Some);
             }
+            trailer.extend_from_slice(&line);
         }
         Ok(Some(Item::Record(record)))
     }
+}
+
+/// Where the first version line in `bytes` starts (at the start of a line).
+fn next_version_line(bytes: &[u8]) -> Option<usize> {
+    if bytes.starts_with(b"WARC/") {
+        return Some(0);
+    }
+    memchr::memmem::find(bytes, b"\nWARC/").map(|i| i + 1)
 }
 
 fn is_blank_line(line: &[u8]) -> bool {
@@ -487,5 +562,38 @@ mod tests {
             matches!(&got[0], Item::Damaged { reason, .. } if reason.contains("Content-Length"))
         );
         assert!(items(b"").is_empty());
+        // A Content-Length too long swallows no record: reading resumes at
+        // the next version line inside what it claimed.
+        let long = "WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 90\r\n\r\nabcd\r\n\r\n";
+        let file = format!("{good}{long}{good}{good}");
+        let got = items(file.as_bytes());
+        assert_eq!(got.len(), 4, "{got:?}");
+        let Item::Damaged { bytes, reason } = &got[1] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(bytes, long.as_bytes());
+        assert!(reason.contains("Content-Length"), "{reason}");
+        assert!(matches!(got[2], Item::Record(_)) && matches!(got[3], Item::Record(_)));
+        // A version line glued to a block that is too short.
+        let glued = "WARC/1.0\r\nContent-Length: 3\r\n\r\nabc";
+        let got = items(format!("{glued}{good}").as_bytes());
+        assert!(matches!(&got[0], Item::Damaged { bytes, .. } if bytes == glued.as_bytes()));
+        assert!(matches!(got[1], Item::Record(_)), "{got:?}");
+        // A damaged stretch comes back byte for byte, whatever its line endings.
+        for file in [
+            &b"WARC/1.0\nWARC-Type: conversion\nContent-Length: 2\n\nhello\n\n"[..],
+            b"WARC/1.0\nContent-Length: 5\n\nhello\nabc\n",
+            b"WARC/1.0\nContent-Length: x\n\nhello\n",
+            b"WARC/1.0\nContent-Length: 9\n\nhello\n",
+        ] {
+            let got = items(file);
+            let Item::Damaged { bytes, .. } = &got[0] else {
+                panic!("{got:?}")
+            };
+            assert_eq!(
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(file)
+            );
+        }
     }
 }
