@@ -912,10 +912,22 @@ impl Write for StreamWriter<'_> {
     }
 }
 
+/// True when `a` and `b` name the same existing file. An output that does
+/// not exist yet (the common case) costs one failing `stat`, not two path
+/// canonicalisations.
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
+    let (Ok(mb), Ok(ma)) = (fs::metadata(b), fs::metadata(a)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
     }
 }
 
