@@ -10,23 +10,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
-use std::time::Duration;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 use dechrome::batch::{discover, Batch, Destination, Event, Options};
 use dechrome::format::{Compression, Output};
 use dechrome::{Cleaner, RuleSet};
 
-use crate::util::{fixtures, tree};
+use crate::util::{dechrome, fixtures, tree};
 
 /// Every run gets a generous limit: a hang fails the test instead of the suite.
-fn dechrome() -> Command {
-    let mut cmd = Command::cargo_bin("dechrome").unwrap();
-    cmd.timeout(Duration::from_secs(120));
-    cmd
-}
 
 fn default_cleaner() -> Cleaner {
     Cleaner::new(RuleSet::defaults()).unwrap()

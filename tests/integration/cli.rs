@@ -4,14 +4,9 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-use crate::util::{copy_tree, fixtures, tree};
-
-fn dechrome() -> Command {
-    Command::cargo_bin("dechrome").unwrap()
-}
+use crate::util::{copy_tree, dechrome, fixtures, tree};
 
 fn seed(n: &str) -> std::path::PathBuf {
     fixtures().join(format!("seeds/{n}.txt"))

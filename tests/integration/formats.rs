@@ -3,18 +3,13 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 use dechrome::format::warc::{Item, Reader};
 use dechrome::format::{Compression, Output};
 use dechrome::{Cleaner, RuleSet};
 
-use crate::util::fixtures;
-
-fn dechrome() -> Command {
-    Command::cargo_bin("dechrome").unwrap()
-}
+use crate::util::{dechrome, fixtures};
 
 fn default_cleaner() -> Cleaner {
     Cleaner::new(RuleSet::defaults()).unwrap()

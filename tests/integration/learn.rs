@@ -1,12 +1,7 @@
 //! `dechrome learn`: candidate rules from a corpus, through the real binary.
 
+use crate::util::dechrome;
 use std::path::Path;
-
-use assert_cmd::Command;
-
-fn dechrome() -> Command {
-    Command::cargo_bin("dechrome").unwrap()
-}
 
 /// `n` in letters (`12` gives `bc`), so that unique lines stay unique once
 /// digits are folded.

@@ -224,22 +224,7 @@ fn setting() -> impl Strategy<Value = String> {
 
 /// A section header and its entries.
 fn section() -> impl Strategy<Value = String> {
-    let name = select(
-        &[
-            "line",
-            "contains",
-            "phrase",
-            "tail",
-            "head",
-            "regex:line",
-            "regex:contains",
-            "regex:phrase",
-            "regex:tail",
-            "regex:head",
-            "menu",
-            "settings",
-        ][..],
-    );
+    let name = select(dechrome::rules::SECTIONS);
     let options = (
         prop::option::of(prop_oneof![
             (1..15usize).prop_map(|n| n.to_string()),

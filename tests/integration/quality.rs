@@ -1,15 +1,10 @@
 //! Quality tooling: `dechrome eval`, `dechrome train`, the classifier's knob.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::util::fixtures;
+use crate::util::{dechrome, fixtures};
 
-fn dechrome() -> Command {
-    Command::cargo_bin("dechrome").unwrap()
-}
-
-fn json(cmd: &mut Command) -> Value {
+fn json(cmd: &mut assert_cmd::Command) -> Value {
     let out = cmd.assert().success().get_output().stdout.clone();
     serde_json::from_slice(&out).unwrap()
 }

@@ -2,6 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// The `dechrome` binary under test, with a generous time limit so that a
+/// hang fails the test instead of the whole run.
+pub fn dechrome() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("dechrome").unwrap();
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
 /// The repository's `tests/fixtures` directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
