@@ -19,8 +19,6 @@ use dechrome::{Cleaner, RuleSet};
 
 use crate::util::{dechrome, fixtures, tree};
 
-/// Every run gets a generous limit: a hang fails the test instead of the suite.
-
 fn default_cleaner() -> Cleaner {
     Cleaner::new(RuleSet::defaults()).unwrap()
 }
