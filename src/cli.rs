@@ -10,7 +10,7 @@ Exit codes:
   0    success (malformed records passed through unchanged are reported, not errors)
   1    --check: something would be removed
   2    bad usage or a bad rules file (nothing was read or written)
-  3    some inputs could not be processed, or --strict met a malformed record (the other inputs were processed)
+  3    some inputs could not be processed, an output could not be written, or --strict met a malformed record (the other inputs were processed)
   130  interrupted (every file written is complete)";
 
 /// Strip web boilerplate (navigation, notices, social blocks, trailers) from
