@@ -17,7 +17,7 @@ use dechrome::batch::{discover, Batch, Destination, Event, Options};
 use dechrome::format::{Compression, Output};
 use dechrome::{Cleaner, RuleSet};
 
-use crate::util::{dechrome, fixtures, tree};
+use crate::util::{dechrome, fixtures, stderr_of, tree};
 
 fn default_cleaner() -> Cleaner {
     Cleaner::new(RuleSet::defaults()).unwrap()
@@ -26,10 +26,6 @@ fn default_cleaner() -> Cleaner {
 /// What the library makes of `doc` with the default rules.
 fn cleaned(doc: &[u8]) -> Vec<u8> {
     default_cleaner().clean(doc).apply(doc)
-}
-
-fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
 fn compressed(bytes: &[u8], compression: Compression) -> Vec<u8> {

@@ -6,7 +6,7 @@ use std::process::{Command as StdCommand, Stdio};
 
 use predicates::prelude::*;
 
-use crate::util::{copy_tree, dechrome, fixtures, tree};
+use crate::util::{copy_tree, dechrome, fixtures, stderr_of, tree, RunExt};
 
 fn seed(n: &str) -> std::path::PathBuf {
     fixtures().join(format!("seeds/{n}.txt"))
@@ -32,12 +32,7 @@ fn explain_names_the_rule_that_removed_skip_navigation() {
         .arg("--explain")
         .arg(seed("004"))
         .env("NO_COLOR", "1")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let out = String::from_utf8(out).unwrap();
+        .success_stdout();
     let entry = out
         .lines()
         .find(|l| l.contains("004.txt:1:"))
@@ -78,7 +73,7 @@ fn bad_rules_are_reported_as_file_line_and_nothing_is_written() {
         .assert()
         .code(2)
         .stdout("");
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let stderr = stderr_of(&assert);
     let name = bad.display().to_string();
     assert!(
         stderr.contains(&format!("{name}:3: unknown section `[nosuch]`")),

@@ -9,7 +9,7 @@ use dechrome::format::warc::{Item, Reader};
 use dechrome::format::{Compression, Output};
 use dechrome::{Cleaner, RuleSet};
 
-use crate::util::{dechrome, fixtures};
+use crate::util::{dechrome, fixtures, RunExt};
 
 fn default_cleaner() -> Cleaner {
     Cleaner::new(RuleSet::defaults()).unwrap()
@@ -211,12 +211,7 @@ fn spans_reproduce_the_output_over_seeds_and_devset() {
         .arg("--attributes")
         .arg(&attrs)
         .arg(&input)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let out = String::from_utf8(out).unwrap();
+        .success_stdout();
     let rows = std::fs::read_to_string(attrs.join("pages.jsonl")).unwrap();
     let mut checked = 0;
     for ((page, out_line), row) in pages.iter().zip(out.lines()).zip(rows.lines()) {

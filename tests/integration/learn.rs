@@ -1,6 +1,6 @@
 //! `dechrome learn`: candidate rules from a corpus, through the real binary.
 
-use crate::util::dechrome;
+use crate::util::{dechrome, RunExt};
 use std::path::Path;
 
 /// `n` in letters (`12` gives `bc`), so that unique lines stay unique once
@@ -130,12 +130,7 @@ fn learn_proposes_recurring_lines_with_their_counts() {
         .args(["--no-default-rules", "-r"])
         .arg(&out)
         .arg(&page)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let cleaned = String::from_utf8(cleaned).unwrap();
+        .success_stdout();
     assert!(
         cleaned.starts_with("Story h: the council met on a h day\nCouncillors spoke"),
         "{cleaned}"

@@ -2,11 +2,10 @@
 
 use serde_json::Value;
 
-use crate::util::{dechrome, fixtures};
+use crate::util::{dechrome, fixtures, RunExt};
 
 fn json(cmd: &mut assert_cmd::Command) -> Value {
-    let out = cmd.assert().success().get_output().stdout.clone();
-    serde_json::from_slice(&out).unwrap()
+    serde_json::from_str(&cmd.success_stdout()).unwrap()
 }
 
 #[test]
@@ -73,12 +72,7 @@ fn eval_token_scores_match_a_hand_count() {
         .args(["eval", "--no-default-rules", "-r"])
         .arg(dir.path().join("rules.rules"))
         .arg(dir.path())
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(text).unwrap();
+        .success_stdout();
     let worst = text
         .lines()
         .position(|l| l.contains("worst pages"))
@@ -122,12 +116,7 @@ fn the_classifier_is_named_and_the_bias_knob_moves_it() {
         let out = dechrome()
             .arg(format!("--bias={bias}"))
             .write_stdin(MENU_AND_PROSE)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let out = String::from_utf8(out).unwrap();
+            .success_stdout();
         assert!(out.contains("The council voted"), "bias {bias}: {out}");
         assert!(
             out.contains("Residents have been asked"),

@@ -10,6 +10,24 @@ pub fn dechrome() -> assert_cmd::Command {
     cmd
 }
 
+/// Shorthands for what the tests read back from a run.
+pub trait RunExt {
+    /// Runs the command, asserts it succeeded, returns its standard output as text.
+    fn success_stdout(&mut self) -> String;
+}
+
+impl RunExt for assert_cmd::Command {
+    fn success_stdout(&mut self) -> String {
+        let out = self.assert().success().get_output().stdout.clone();
+        String::from_utf8(out).expect("standard output is UTF-8")
+    }
+}
+
+/// A finished run's standard error, as text.
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
 /// The repository's `tests/fixtures` directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
