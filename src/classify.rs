@@ -5,7 +5,7 @@
 //! of [`FEATURES`]: its own length, punctuation, stop-word density, share of
 //! capitals, digits and symbols, position, and above all its context (the
 //! same measures averaged over windows of neighbouring lines, distance to the
-//! nearest paragraph of prose). A logistic-regression [`Model`] turns the
+//! nearest paragraph of prose). Gradient-boosted trees (a [`Model`]) turn the
 //! vector into the probability that the line is article text; a line below
 //! the threshold is removed, and the span names the classifier and the
 //! feature that weighed most against the line.
@@ -97,18 +97,19 @@ pub const FEATURES: &[&str] = &[
 #[derive(Clone, Copy, Debug, Default)]
 struct Base {
     words: f32,
-    words_log: f32,
-    ends_sentence: f32,
-    stopwords: f32,
-    /// A line of prose: at least 13 words and ends a sentence, or 26 words.
-    prose: f32,
     titlelike: f32,
 }
 
-/// Every stop word of every embedded list, with a bit per language it belongs to.
-static STOPWORDS: OnceLock<FxHashMap<&'static str, u32>> = OnceLock::new();
+/// Number of embedded stop-word lists (a bit each in [`stopwords`]).
+const LANGUAGES: usize = crate::defaults::STOPWORDS.len();
+const _: () = assert!(LANGUAGES <= 32, "a language is a bit of a u32");
 
-fn stopwords() -> &'static FxHashMap<&'static str, u32> {
+/// Every stop word of every embedded list, with a bit per language it
+/// belongs to, and the length of the longest (a longer word is no stop word
+/// and is not looked up).
+static STOPWORDS: OnceLock<(FxHashMap<&'static str, u32>, usize)> = OnceLock::new();
+
+fn stopwords() -> &'static (FxHashMap<&'static str, u32>, usize) {
     STOPWORDS.get_or_init(|| {
         let mut map = FxHashMap::default();
         for (bit, (_, text)) in crate::defaults::STOPWORDS.iter().enumerate() {
@@ -120,51 +121,92 @@ fn stopwords() -> &'static FxHashMap<&'static str, u32> {
                 *map.entry(word).or_insert(0) |= 1u32 << bit;
             }
         }
-        map
+        let longest = map.keys().map(|w| w.len()).max().unwrap_or(0);
+        (map, longest)
     })
 }
 
-/// Calls `f` with each lower-cased word of a normalised line (runs of
-/// letters, digits and apostrophes), reusing one buffer.
-fn for_each_word(line: &str, buf: &mut String, mut f: impl FnMut(&str)) {
-    for word in line
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty())
-    {
-        buf.clear();
-        if word.is_ascii() {
-            buf.push_str(word);
-            buf.make_ascii_lowercase();
-        } else {
-            buf.extend(word.chars().flat_map(char::to_lowercase));
+/// The words of one line (runs of letters, digits and apostrophes) and, per
+/// language, how many of them are on that language's stop list.
+struct StopCounts {
+    words: u32,
+    hits: [u32; LANGUAGES],
+}
+
+/// Counts the stop words of a normalised line, lower-casing each word into
+/// `buf` (ASCII words in place on the stack).
+fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
+    let (map, longest) = stopwords();
+    let mut counts = StopCounts {
+        words: 0,
+        hits: [0; LANGUAGES],
+    };
+    let mut count = |word: &str, ascii: bool| {
+        counts.words += 1;
+        // (Lower-casing keeps an ASCII word's length, not every other's.)
+        if ascii && word.len() > *longest {
+            return;
         }
-        f(buf);
+        let bits = if ascii && word.len() <= 64 {
+            let mut lower = [0u8; 64];
+            let lower = &mut lower[..word.len()];
+            lower.copy_from_slice(word.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).ok().and_then(|w| map.get(w))
+        } else {
+            buf.clear();
+            buf.extend(word.chars().flat_map(char::to_lowercase));
+            map.get(buf.as_str())
+        };
+        let mut bits = bits.copied().unwrap_or(0);
+        while bits != 0 {
+            counts.hits[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+    };
+    let bytes = line.as_bytes();
+    let (mut i, mut start, mut ascii) = (0, None, true);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (in_word, len) = if b < 0x80 {
+            (b.is_ascii_alphanumeric() || b == b'\'', 1)
+        } else {
+            let c = line[i..].chars().next().unwrap_or(' ');
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        if in_word {
+            if start.is_none() {
+                start = Some(i);
+                ascii = true;
+            }
+            ascii &= b < 0x80;
+        } else if let Some(s) = start.take() {
+            count(&line[s..i], ascii);
+        }
+        i += len;
     }
+    if let Some(s) = start {
+        count(&line[s..], ascii);
+    }
+    counts
 }
 
 /// The language (a bit of [`stopwords`]) whose list covers most words of
-/// the document, if one covers a fair share (one word in twenty).
-fn pick_language(lines: &[&str]) -> Option<u32> {
-    let map = stopwords();
-    let languages = crate::defaults::STOPWORDS.len();
-    let mut hits = vec![0usize; languages];
+/// the first 400 lines, if one covers a fair share (one word in twenty).
+fn pick_language(counts: &[StopCounts]) -> Option<usize> {
+    let mut hits = [0usize; LANGUAGES];
     let mut total = 0usize;
-    let mut buf = String::new();
-    for line in lines.iter().take(400) {
-        for_each_word(line, &mut buf, |w| {
-            total += 1;
-            if let Some(&bits) = map.get(w) {
-                for (lang, hit) in hits.iter_mut().enumerate() {
-                    *hit += ((bits >> lang) & 1) as usize;
-                }
-            }
-        });
+    for line in counts.iter().take(400) {
+        total += line.words as usize;
+        for (sum, &h) in hits.iter_mut().zip(&line.hits) {
+            *sum += h as usize;
+        }
     }
     let (best, &count) = hits
         .iter()
         .enumerate()
         .max_by_key(|(i, &h)| (h, usize::MAX - i))?;
-    (total > 0 && count * 20 >= total).then_some(1u32 << best)
+    (total > 0 && count * 20 >= total).then_some(best)
 }
 
 fn ends_sentence(line: &str) -> bool {
@@ -172,28 +214,70 @@ fn ends_sentence(line: &str) -> bool {
     trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？', ';'])
 }
 
+/// Mean of `values[from..to]`, 0 for an empty window.
+fn mean(values: &[f32], from: usize, to: usize) -> f32 {
+    if from >= to {
+        0.0
+    } else {
+        values[from..to].iter().sum::<f32>() / (to - from) as f32
+    }
+}
+
 /// Feature vectors of the lines of one document (normalised text of its
 /// non-blank lines, in order).
 pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
     let texts: Vec<std::borrow::Cow<'_, str>> =
         lines.iter().map(|l| String::from_utf8_lossy(l)).collect();
-    let texts: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
     let n = texts.len();
-    let language = pick_language(&texts);
-    let mut own: Vec<Vec<f32>> = Vec::with_capacity(n);
+    let mut buf = String::new();
+    let counts: Vec<StopCounts> = texts.iter().map(|t| stop_counts(t, &mut buf)).collect();
+    let language = pick_language(&counts);
+    let mut out: Vec<Vec<f32>> = Vec::with_capacity(n);
     let mut base: Vec<Base> = Vec::with_capacity(n);
-    for text in &texts {
-        let (f, b) = line_features(text, language);
-        own.push(f);
+    // The measures the context windows average, one array each.
+    let mut words_log = Vec::with_capacity(n);
+    let mut sentence = Vec::with_capacity(n);
+    let mut stop = Vec::with_capacity(n);
+    let mut prose = Vec::with_capacity(n);
+    let mut lower = String::new();
+    for (text, counts) in texts.iter().zip(&counts) {
+        let stop_share = match language {
+            Some(lang) if counts.words > 0 => counts.hits[lang] as f32 / counts.words as f32,
+            _ => 0.0,
+        };
+        let mut x = Vec::with_capacity(FEATURES.len());
+        let b = line_features(text, stop_share, &mut lower, &mut x);
+        words_log.push(x[0]);
+        sentence.push(x[8]);
+        stop.push(stop_share);
+        let ends = x[8] > 0.0;
+        prose.push(((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32);
+        out.push(x);
         base.push(b);
     }
     let max_words = base.iter().map(|b| b.words).fold(1.0f32, f32::max);
-    let prose_lines: Vec<usize> = (0..n).filter(|&i| base[i].prose > 0.0).collect();
-    let doc_prose_share = prose_lines.len() as f32 / n.max(1) as f32;
-    let (block_start, block_end) = match (prose_lines.first(), prose_lines.last()) {
-        (Some(&a), Some(&b)) => (a, b),
-        _ => (usize::MAX, 0),
-    };
+    let is_prose = |i: usize| prose[i] > 0.0;
+    let prose_count = (0..n).filter(|&i| is_prose(i)).count();
+    let doc_prose_share = prose_count as f32 / n.max(1) as f32;
+    let block_start = (0..n).find(|&i| is_prose(i)).unwrap_or(usize::MAX);
+    let block_end = (0..n).rev().find(|&i| is_prose(i)).unwrap_or(0);
+    // Distance to the nearest prose line before and after each line.
+    let mut prose_before = vec![None; n];
+    let mut last = None;
+    for (i, d) in prose_before.iter_mut().enumerate() {
+        *d = last.map(|p| i - p);
+        if is_prose(i) {
+            last = Some(i);
+        }
+    }
+    let mut prose_after = vec![None; n];
+    let mut next_prose = None;
+    for (i, d) in prose_after.iter_mut().enumerate().rev() {
+        *d = next_prose.map(|p: usize| p - i);
+        if is_prose(i) {
+            next_prose = Some(i);
+        }
+    }
     // Length of the run of short lines each line belongs to.
     let mut short_run = vec![0usize; n];
     let mut i = 0;
@@ -210,31 +294,20 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
             i += 1;
         }
     }
-    let mean = |from: usize, to: usize, f: &dyn Fn(&Base) -> f32| -> f32 {
-        if from >= to {
-            0.0
-        } else {
-            base[from..to].iter().map(f).sum::<f32>() / (to - from) as f32
-        }
-    };
-    let mut out = Vec::with_capacity(n);
-    for (i, mut x) in own.into_iter().enumerate() {
+    for (i, x) in out.iter_mut().enumerate() {
         let b = base[i];
         let prev = |k: usize| (i.saturating_sub(k), i);
         let next = |k: usize| (i + 1, (i + 1 + k).min(n));
-        let around = (i.saturating_sub(10), (i + 11).min(n));
-        let around_mean = |f: &dyn Fn(&Base) -> f32| -> f32 {
-            let (a, z) = around;
-            let total: f32 = base[a..z].iter().map(f).sum::<f32>() - f(&b);
-            let count = (z - a).saturating_sub(1);
+        let (a10, z10) = (i.saturating_sub(10), (i + 11).min(n));
+        let around_mean = |values: &[f32]| -> f32 {
+            let total: f32 = values[a10..z10].iter().sum::<f32>() - values[i];
+            let count = (z10 - a10).saturating_sub(1);
             if count == 0 {
                 0.0
             } else {
                 total / count as f32
             }
         };
-        let prose_before = prose_lines.iter().rev().find(|&&p| p < i).map(|&p| i - p);
-        let prose_after = prose_lines.iter().find(|&&p| p > i).map(|&p| p - i);
         let dist = |d: Option<usize>| d.map_or(5.0, |d| (d as f32).ln_1p());
         let in_block = (block_start <= i && i <= block_end) as u8 as f32;
         let short = (b.words <= 6.0) as u8 as f32;
@@ -244,101 +317,118 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
             b.words / max_words,
             language.is_some() as u8 as f32,
         ]);
-        for f in [
-            &(|b: &Base| b.words_log) as &dyn Fn(&Base) -> f32,
-            &|b: &Base| b.ends_sentence,
-            &|b: &Base| b.stopwords,
-        ] {
-            let (a, z) = prev(1);
-            x.push(mean(a, z, f));
-            let (a, z) = next(1);
-            x.push(mean(a, z, f));
-            let (a, z) = prev(3);
-            x.push(mean(a, z, f));
-            let (a, z) = next(3);
-            x.push(mean(a, z, f));
-            x.push(around_mean(f));
+        for values in [&words_log, &sentence, &stop] {
+            for (a, z) in [prev(1), next(1), prev(3), next(3)] {
+                x.push(mean(values, a, z));
+            }
+            x.push(around_mean(values));
         }
-        let prose = |b: &Base| b.prose;
         let (a, z) = prev(3);
-        x.push(mean(a, z, &prose));
+        x.push(mean(&prose, a, z));
         let (a, z) = next(3);
-        x.push(mean(a, z, &prose));
+        x.push(mean(&prose, a, z));
         x.push(around_mean(&prose));
-        x.push(dist(prose_before));
-        x.push(dist(prose_after));
+        x.push(dist(prose_before[i]));
+        x.push(dist(prose_after[i]));
         x.push(in_block);
         x.push((short_run[i] as f32).ln_1p());
-        x.push(short * (prose_near(prose_before) && prose_near(prose_after)) as u8 as f32);
+        x.push(short * (prose_near(prose_before[i]) && prose_near(prose_after[i])) as u8 as f32);
         x.push(short * in_block);
-        x.push(b.titlelike * prose_near(prose_after) as u8 as f32);
+        x.push(b.titlelike * prose_near(prose_after[i]) as u8 as f32);
         x.push(short * (1.0 - in_block));
         debug_assert_eq!(x.len(), FEATURES.len());
-        out.push(x);
     }
     out
 }
 
-fn line_features(text: &str, language: Option<u32>) -> (Vec<f32>, Base) {
-    let words = word_count(text.as_bytes()) as f32;
-    let chars = text.chars().count() as f32;
-    let mut letters = 0f32;
-    let mut upper = 0f32;
-    let mut digits = 0f32;
-    let mut symbols = 0f32;
-    let mut non_space = 0f32;
-    for c in text.chars() {
+/// The features of the line itself (the first 25 of [`FEATURES`]), pushed
+/// onto `x`. `lower` is a buffer for the lower-cased line.
+fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) -> Base {
+    let bytes = text.as_bytes();
+    let words = word_count(bytes) as f32;
+    // Characters: every byte that does not continue a UTF-8 sequence.
+    let chars = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as f32;
+    let (mut letters, mut upper, mut digits, mut symbols, mut non_space) =
+        (0u32, 0u32, 0u32, 0u32, 0u32);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+            if matches!(b, b'\t'..=b'\r' | b' ') {
+                continue;
+            }
+            non_space += 1;
+            if b.is_ascii_alphabetic() {
+                letters += 1;
+                upper += u32::from(b.is_ascii_uppercase());
+            } else if b.is_ascii_digit() {
+                digits += 1;
+            } else {
+                symbols += 1;
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        i += c.len_utf8();
         if c.is_whitespace() {
             continue;
         }
-        non_space += 1.0;
+        non_space += 1;
         if c.is_alphabetic() {
-            letters += 1.0;
-            if c.is_uppercase() {
-                upper += 1.0;
-            }
+            letters += 1;
+            upper += u32::from(c.is_uppercase());
         } else if c.is_numeric() {
-            digits += 1.0;
+            digits += 1;
         } else {
-            symbols += 1.0;
+            symbols += 1;
         }
     }
+    let (letters, upper, digits, symbols, non_space) = (
+        letters as f32,
+        upper as f32,
+        digits as f32,
+        symbols as f32,
+        non_space as f32,
+    );
     let share = |a: f32, b: f32| if b > 0.0 { a / b } else { 0.0 };
-    let tokens: Vec<&str> = text.split(' ').filter(|t| !t.is_empty()).collect();
-    let alpha_tokens: Vec<&&str> = tokens
-        .iter()
-        .filter(|t| t.chars().any(char::is_alphabetic))
-        .collect();
-    let title = alpha_tokens
-        .iter()
-        .filter(|t| {
-            t.chars()
-                .find(|c| c.is_alphabetic())
-                .is_some_and(char::is_uppercase)
-        })
-        .count() as f32;
-    let title_share = share(title, alpha_tokens.len() as f32);
-    let stop = match language {
-        Some(bit) => {
-            let map = stopwords();
-            let (mut hits, mut all) = (0usize, 0usize);
-            let mut buf = String::new();
-            for_each_word(text, &mut buf, |w| {
-                all += 1;
-                hits += usize::from(map.get(w).is_some_and(|bits| bits & bit != 0));
-            });
-            share(hits as f32, all as f32)
+    // Tokens between spaces with a letter, and those whose first letter is a capital.
+    let (mut alpha_tokens, mut title) = (0u32, 0u32);
+    for token in text.split(' ') {
+        if let Some(c) = token.chars().find(|c| c.is_alphabetic()) {
+            alpha_tokens += 1;
+            title += u32::from(c.is_uppercase());
         }
-        None => 0.0,
-    };
-    let lower = text.to_lowercase();
+    }
+    let title_share = share(title as f32, alpha_tokens as f32);
+    lower.clear();
+    if text.is_ascii() {
+        lower.push_str(text);
+        lower.make_ascii_lowercase();
+    } else {
+        lower.push_str(&text.to_lowercase());
+    }
+    let lower = lower.as_str();
     let ends = ends_sentence(text) as u8 as f32;
-    let sentences =
-        text.matches(". ").count() + text.matches("? ").count() + text.matches("! ").count();
+    // ". ", "? " and "! ": sentence breaks inside the line.
+    let sentences = memchr::memchr3_iter(b'.', b'?', b'!', bytes)
+        .filter(|&i| bytes.get(i + 1) == Some(&b' '))
+        .count();
+    let separator = memchr::memchr_iter(b' ', bytes).any(|s| {
+        let after = &bytes[s + 1..];
+        let mid = match after.first() {
+            Some(b'|' | b'/' | b'-') => 1,
+            _ if after.starts_with("·".as_bytes()) => 2,
+            _ if after.starts_with("•".as_bytes()) => 3,
+            _ => return false,
+        };
+        after.get(mid) == Some(&b' ')
+    });
+    let commas = memchr::memchr_iter(b',', bytes).count();
     let word_len = share(letters + digits, words);
     let has = |b: bool| b as u8 as f32;
     let bucket = |lo: f32, hi: f32| has(words >= lo && words <= hi);
-    let x = vec![
+    x.extend([
         words.ln_1p(),
         chars.ln_1p(),
         bucket(1.0, 1.0),
@@ -355,27 +445,23 @@ fn line_features(text: &str, language: Option<u32>) -> (Vec<f32>, Base) {
         share(symbols, non_space),
         title_share,
         (sentences as f32).ln_1p(),
-        has([" | ", " · ", " • ", " / ", " - "]
-            .iter()
-            .any(|s| text.contains(s))),
+        has(separator),
         has(text.starts_with(['-', '•', '*', '·', '–', '—', '>', '»', '|'])),
-        has(lower.contains("http") || lower.contains("www.") || lower.contains('@')),
-        has(has_date(&lower)),
+        has(lower.contains("http")
+            || lower.contains("www.")
+            || memchr::memchr(b'@', bytes).is_some()),
+        // A date needs at least two digits (a time) or four (a year).
+        has(digits >= 2.0 && has_date(lower)),
         word_len.min(20.0),
-        share(text.matches(',').count() as f32, words),
+        share(commas as f32, words),
         has(text.contains(['"', '“', '”', '«', '»'])),
         has(lower.contains('©') || lower.contains("copyright")),
         has(letters >= 3.0 && share(upper, letters) > 0.8),
-    ];
-    let base = Base {
+    ]);
+    Base {
         words,
-        words_log: words.ln_1p(),
-        ends_sentence: ends,
-        stopwords: stop,
-        prose: has((words >= 13.0 && ends > 0.0) || words >= 26.0),
         titlelike: has(ends == 0.0 && (3.0..=15.0).contains(&words) && title_share >= 0.5),
-    };
-    (x, base)
+    }
 }
 
 fn has_date(lower: &str) -> bool {
@@ -404,14 +490,14 @@ fn has_date(lower: &str) -> bool {
         "nov ",
         "dec ",
     ];
-    let digits_colon = lower
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit());
-    let year = lower.as_bytes().windows(4).any(|w| {
-        (w.starts_with(b"19") || w.starts_with(b"20")) && w.iter().all(u8::is_ascii_digit)
-    });
-    digits_colon || (year && MONTHS.iter().any(|m| lower.contains(m)))
+    let bytes = lower.as_bytes();
+    let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+    let digits_colon =
+        memchr::memchr_iter(b':', bytes).any(|i| i > 0 && digit(i - 1) && digit(i + 1));
+    digits_colon
+        || (bytes.windows(4).any(|w| {
+            (w.starts_with(b"19") || w.starts_with(b"20")) && w.iter().all(u8::is_ascii_digit)
+        }) && MONTHS.iter().any(|m| lower.contains(m)))
 }
 
 /// True when a line with features `x` reads as prose: at least 13 words
@@ -651,28 +737,44 @@ impl Model {
     }
 }
 
-/// A model laid out for speed: every node of every tree in one array, a
-/// leaf marked by `feature == LEAF`. Scoring goes tree by tree over all the
-/// lines of a document, so that each tree stays in cache while it is used
-/// (node by node over one line at a time, the ~1 MB of trees would not).
+/// A model laid out for speed: every node of every tree in one array of
+/// 16-byte nodes (four to a cache line), a leaf marked by `feature == LEAF`
+/// and carrying its value in `threshold`.
+///
+/// [`Forest::decide`] only needs to know on which side of the cut a line's
+/// log-odds fall, so it stops adding trees once the trees still to come
+/// cannot carry the sum across the cut: it keeps, for every tree, the largest
+/// and the smallest total the trees from there on can add. A line far from
+/// the cut (a long paragraph of prose, a one-word menu item) is decided after
+/// a fraction of the trees; a line near it goes through all of them, in the
+/// same order, so the decision is the one the whole sum gives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Forest {
     base: f32,
     roots: Vec<u32>,
     nodes: Vec<FlatNode>,
+    /// `rest_max[t]`: the most trees `t..` can add; `rest_min[t]` the least.
+    rest_max: Vec<f64>,
+    rest_min: Vec<f64>,
 }
 
-/// One node, packed so that a step of the walk touches one cache line.
+/// One node. For a leaf, `threshold` holds the leaf's value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct FlatNode {
-    feature: u16,
     threshold: f32,
+    feature: u32,
     /// Left, then right child (absolute indices).
     children: [u32; 2],
-    value: f32,
 }
 
-const LEAF: u16 = u16::MAX;
+const LEAF: u32 = u32::MAX;
+
+/// Trees scored between two looks at the bounds.
+const CHUNK: usize = 16;
+
+/// Slack for the rounding of an `f32` sum of a few hundred terms: a line
+/// within this distance of the cut after its last chunk goes on.
+const ROUNDING: f64 = 1e-3;
 
 impl Forest {
     /// Lays out `model`.
@@ -681,55 +783,92 @@ impl Forest {
             base: model.base,
             roots: Vec::with_capacity(model.trees.len()),
             nodes: Vec::new(),
+            rest_max: vec![0.0; model.trees.len() + 1],
+            rest_min: vec![0.0; model.trees.len() + 1],
         };
         for tree in &model.trees {
             let offset = f.nodes.len() as u32;
             f.roots.push(offset);
-            f.nodes.extend(tree.iter().map(|node| FlatNode {
-                feature: node.feature.unwrap_or(LEAF),
-                threshold: node.threshold,
-                children: [offset + node.left, offset + node.right],
-                value: node.value,
+            f.nodes.extend(tree.iter().map(|node| match node.feature {
+                Some(feature) => FlatNode {
+                    threshold: node.threshold,
+                    feature: u32::from(feature),
+                    children: [offset + node.left, offset + node.right],
+                },
+                None => FlatNode {
+                    threshold: node.value,
+                    feature: LEAF,
+                    children: [0, 0],
+                },
             }));
+        }
+        for (t, tree) in model.trees.iter().enumerate().rev() {
+            let leaves = tree
+                .iter()
+                .filter(|n| n.feature.is_none())
+                .map(|n| f64::from(n.value));
+            let (lo, hi) = leaves.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            f.rest_max[t] = f.rest_max[t + 1] + hi;
+            f.rest_min[t] = f.rest_min[t + 1] + lo;
         }
         f
     }
 
-    /// For each feature vector, its log-odds of being article text and the
-    /// feature that weighs most against it (see [`Model::decisive_feature`]).
-    pub fn score(&self, xs: &[Vec<f32>]) -> Vec<(f32, u16)> {
-        let dims = FEATURES.len();
-        let mut logits = vec![self.base; xs.len()];
-        let mut against = vec![0f32; xs.len() * dims];
-        for &root in &self.roots {
-            for ((x, logit), totals) in xs
-                .iter()
-                .zip(&mut logits)
-                .zip(against.chunks_exact_mut(dims))
-            {
-                let mut node = self.nodes[root as usize];
-                while node.feature != LEAF {
-                    let f = usize::from(node.feature);
-                    let next =
-                        self.nodes[node.children[usize::from(x[f] > node.threshold)] as usize];
-                    totals[f] += next.value - node.value;
-                    node = next;
+    /// The leaf value tree `root` gives `x`.
+    #[inline]
+    fn leaf(&self, root: u32, x: &[f32]) -> f32 {
+        let mut node = self.nodes[root as usize];
+        while node.feature != LEAF {
+            let value = x[node.feature as usize];
+            node = self.nodes[node.children[usize::from(value > node.threshold)] as usize];
+        }
+        node.threshold
+    }
+
+    /// The log-odds that a line with features `x` is article text (the sum
+    /// of every tree, as [`Model::logit`] gives it).
+    pub fn logit(&self, x: &[f32]) -> f32 {
+        self.roots
+            .iter()
+            .fold(self.base, |sum, &root| sum + self.leaf(root, x))
+    }
+
+    /// For each feature vector, whether its log-odds fall below `cut` (the
+    /// line is chrome), with the same answer as comparing [`Forest::logit`]
+    /// to `cut`, but without adding trees that cannot change it.
+    pub fn below(&self, xs: &[Vec<f32>], cut: f64) -> Vec<bool> {
+        let mut below = vec![false; xs.len()];
+        let mut sums = vec![self.base; xs.len()];
+        let mut active: Vec<usize> = (0..xs.len()).collect();
+        for (c, roots) in self.roots.chunks(CHUNK).enumerate() {
+            for &i in &active {
+                let x = &xs[i];
+                let sum = &mut sums[i];
+                for &root in roots {
+                    *sum += self.leaf(root, x);
                 }
-                *logit += node.value;
+            }
+            let next = (c * CHUNK + roots.len()).min(self.roots.len());
+            let (lo, hi) = (self.rest_min[next], self.rest_max[next]);
+            active.retain(|&i| {
+                let sum = f64::from(sums[i]);
+                if sum + hi + ROUNDING < cut {
+                    below[i] = true;
+                    false
+                } else {
+                    sum + lo - ROUNDING < cut
+                }
+            });
+            if active.is_empty() {
+                break;
             }
         }
-        logits
-            .into_iter()
-            .zip(against.chunks_exact(dims))
-            .map(|(logit, totals)| {
-                let worst = totals
-                    .iter()
-                    .enumerate()
-                    .min_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(0, |(i, _)| i);
-                (logit, worst as u16)
-            })
-            .collect()
+        for i in active {
+            below[i] = f64::from(sums[i]) < cut;
+        }
+        below
     }
 }
 
@@ -803,7 +942,7 @@ mod tests {
     }
 
     #[test]
-    fn the_forest_scores_like_the_model() {
+    fn the_forest_scores_and_decides_like_the_model() {
         let model = Model::embedded();
         let forest = Forest::new(&model);
         let lines: Vec<&[u8]> = vec![
@@ -811,11 +950,26 @@ mod tests {
             b"Share this",
             b"A long sentence that reads like the prose of an article, with words.",
             b"Contact",
+            b"Posted by admin on 12 March 2021",
         ];
         let xs = features(&lines);
-        for (x, (logit, worst)) in xs.iter().zip(forest.score(&xs)) {
-            assert!((model.logit(x) - logit).abs() < 1e-4);
-            assert_eq!(usize::from(worst), model.decisive_feature(x));
+        let logits: Vec<f32> = xs.iter().map(|x| model.logit(x)).collect();
+        for (x, logit) in xs.iter().zip(&logits) {
+            assert!((forest.logit(x) - logit).abs() < 1e-4);
+        }
+        // Cuts on both sides of every line, and right at each line's log-odds:
+        // stopping early never changes a decision.
+        let mut cuts: Vec<f64> = vec![-20.0, -3.0, 0.0, 1.5, 20.0];
+        cuts.extend(logits.iter().flat_map(|&l| {
+            let l = f64::from(l);
+            [l - 0.01, l, l + 0.01]
+        }));
+        for cut in cuts {
+            let expected: Vec<bool> = xs
+                .iter()
+                .map(|x| f64::from(forest.logit(x)) < cut)
+                .collect();
+            assert_eq!(forest.below(&xs, cut), expected, "cut {cut}");
         }
     }
 

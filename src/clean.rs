@@ -147,6 +147,7 @@ impl Cleaning {
 pub struct Cleaner {
     matcher: Matcher,
     model: Option<(Model, Forest)>,
+    name_features: bool,
 }
 
 impl Cleaner {
@@ -163,7 +164,35 @@ impl Cleaner {
             let forest = Forest::new(&model);
             (model, forest)
         });
-        Cleaner { matcher, model }
+        Cleaner {
+            matcher,
+            model,
+            name_features: true,
+        }
+    }
+
+    /// Whether a line the classifier removes names the feature that decided
+    /// ([`Cause::Classifier`]`(Some(feature))`, the default) or only the
+    /// classifier (`None`). Naming it walks every tree of the model for each
+    /// removed line, several times the work of deciding (which stops at the
+    /// trees that settle it): a caller that only wants the cleaned text, and
+    /// not `--explain` or statistics, can turn it off. The text is the same.
+    ///
+    /// ```
+    /// use dechrome::{Cleaner, RuleSet};
+    /// use dechrome::span::Cause;
+    ///
+    /// let page = b"Home\nNews\nSport\nThe council voted on Tuesday to close the old bridge, which has been unsafe since the floods of last spring.\n";
+    /// let named = Cleaner::new(RuleSet::defaults()).unwrap();
+    /// let quick = Cleaner::new(RuleSet::defaults()).unwrap().naming_features(false);
+    /// let (a, b) = (named.clean(page), quick.clean(page));
+    /// assert_eq!(a.apply(page), b.apply(page));
+    /// assert!(a.spans.iter().any(|s| matches!(s.cause, Cause::Classifier(Some(_)))));
+    /// assert!(b.spans.iter().all(|s| !matches!(s.cause, Cause::Classifier(Some(_)))));
+    /// ```
+    pub fn naming_features(mut self, name: bool) -> Cleaner {
+        self.name_features = name;
+        self
     }
 
     /// Replaces the classifier's model (used when the settings turn it on).
@@ -197,9 +226,13 @@ impl Cleaner {
         let mut page = self.match_rules(doc, host);
         detect::run(&mut page, &self.matcher);
         let guarded = match &self.model {
-            Some((model, forest)) => {
-                classify_lines(&mut page, model, forest, self.matcher.settings())
-            }
+            Some((model, forest)) => classify_lines(
+                &mut page,
+                model,
+                forest,
+                self.matcher.settings(),
+                self.name_features,
+            ),
             None => false,
         };
         layout(&mut page);
@@ -321,6 +354,7 @@ fn classify_lines(
     model: &Model,
     forest: &Forest,
     settings: &Settings,
+    name_features: bool,
 ) -> bool {
     let live: Vec<usize> = (0..page.lines.len()).filter(|&i| page.is_live(i)).collect();
     if live.is_empty() {
@@ -347,11 +381,7 @@ fn classify_lines(
         .map(|t| crate::normalize::word_count(t))
         .collect();
     let words_all: usize = words.iter().sum();
-    let scores = forest.score(&x);
-    let mut remove: Vec<bool> = scores
-        .iter()
-        .map(|(logit, _)| f64::from(*logit) < cut)
-        .collect();
+    let mut remove = forest.below(&x, cut);
     // The headline: the first title-like line just before prose is article
     // text, whatever the model says (the benchmarks it learned from leave
     // headlines out of their gold text; readers do not).
@@ -375,18 +405,12 @@ fn classify_lines(
         }
     }
     let words_removed = words_all - kept(&remove);
-    let removed: Vec<(usize, u16)> = live
-        .iter()
-        .zip(&remove)
-        .zip(&scores)
-        .filter(|((_, r), _)| **r)
-        .map(|((&i, _), (_, worst))| (i, *worst))
-        .collect();
     let over = words_removed as f64 > settings.classifier_max_removed * words_all as f64;
     if over && !settings.classifier_flag_only {
         return true;
     }
-    for (i, feature) in removed {
+    for ((&i, _), x) in live.iter().zip(&remove).zip(&x).filter(|((_, r), _)| **r) {
+        let feature = name_features.then(|| model.decisive_feature(x) as u16);
         page.remove(i, Cause::Classifier(feature));
     }
     over

@@ -104,7 +104,7 @@ pub fn build_cleaner(args: &RulesArgs) -> anyhow::Result<Cleaner> {
 
 impl Config {
     pub fn new(args: CleanArgs) -> anyhow::Result<Config> {
-        let cleaner = build_cleaner(&args.rules)?;
+        let mut cleaner = build_cleaner(&args.rules)?;
         let mut paths = args.paths;
         if paths.is_empty() {
             paths.push(PathBuf::from("-"));
@@ -116,6 +116,10 @@ impl Config {
             (_, _, true, _) => Report::Diff,
             _ => Report::Text,
         };
+        // Only explanations and statistics show which feature made the
+        // classifier remove a line; finding it is most of the classifier's work.
+        let named = matches!(report, Report::Explain | Report::ExplainJson) || args.stats.is_some();
+        cleaner = cleaner.naming_features(named);
         let format = match (args.format, report) {
             (Some(FormatArg::Json), Report::ExplainJson) => None,
             (Some(FormatArg::Text), _) => Some(Format::Text),

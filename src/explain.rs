@@ -47,12 +47,13 @@ pub fn describe(matcher: &Matcher, cause: Cause) -> String {
                 None => format!("{} (built-in detector)", d.name()),
             }
         }
-        Cause::Classifier(f) => format!(
+        Cause::Classifier(Some(f)) => format!(
             "classifier (decided by {})",
             crate::classify::FEATURES
                 .get(usize::from(f))
                 .unwrap_or(&"?")
         ),
+        Cause::Classifier(None) => "classifier".to_string(),
         Cause::Layout => "layout (blank line left by a removal)".to_string(),
     }
 }

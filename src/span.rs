@@ -48,8 +48,9 @@ pub enum Cause {
     /// A built-in detector.
     Detector(Detector),
     /// The line classifier; the index (in [`crate::classify::FEATURES`]) of
-    /// the feature that weighed most against the line.
-    Classifier(u16),
+    /// the feature that weighed most against the line, unless the cleaner
+    /// was told not to name it (see [`crate::Cleaner::naming_features`]).
+    Classifier(Option<u16>),
     /// A blank line or line ending left over by other removals.
     Layout,
 }

@@ -134,7 +134,7 @@ pub fn cause_key(matcher: &Matcher, cause: Cause) -> (String, String, String) {
             "detector".into(),
             d.name().into(),
         ),
-        Cause::Classifier(f) => {
+        Cause::Classifier(Some(f)) => {
             let feature = crate::classify::FEATURES
                 .get(usize::from(f))
                 .unwrap_or(&"?");
@@ -144,6 +144,11 @@ pub fn cause_key(matcher: &Matcher, cause: Cause) -> (String, String, String) {
                 format!("lines the classifier removed, decided by {feature}"),
             )
         }
+        Cause::Classifier(None) => (
+            "classifier".into(),
+            "classifier".into(),
+            "lines the classifier removed".into(),
+        ),
         Cause::Layout => ("layout".into(), "layout".into(), "blank lines".into()),
     }
 }
