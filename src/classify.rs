@@ -738,10 +738,12 @@ impl Model {
 }
 
 /// A model laid out for speed: every node of every tree in one array of
-/// 16-byte nodes (four to a cache line), a leaf marked by `feature == LEAF`
-/// and carrying its value in `threshold`.
+/// 16-byte nodes (four to a cache line). A leaf's children are itself, so a
+/// walk of a tree's full depth ends on the right leaf whatever the path
+/// length: no branch on "is this a leaf", and several lines can walk the
+/// same tree side by side, their loads overlapping.
 ///
-/// [`Forest::decide`] only needs to know on which side of the cut a line's
+/// [`Forest::below`] only needs to know on which side of the cut a line's
 /// log-odds fall, so it stops adding trees once the trees still to come
 /// cannot carry the sum across the cut: it keeps, for every tree, the largest
 /// and the smallest total the trees from there on can add. A line far from
@@ -751,26 +753,32 @@ impl Model {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Forest {
     base: f32,
-    roots: Vec<u32>,
+    /// Per tree: its root and its depth (splits on the longest path).
+    trees: Vec<(u32, u32)>,
     nodes: Vec<FlatNode>,
+    /// Each node's output; used at leaves.
+    values: Vec<f32>,
     /// `rest_max[t]`: the most trees `t..` can add; `rest_min[t]` the least.
     rest_max: Vec<f64>,
     rest_min: Vec<f64>,
 }
 
-/// One node. For a leaf, `threshold` holds the leaf's value.
+/// One node: go to `children[1]` when `x[feature] > threshold`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct FlatNode {
     threshold: f32,
     feature: u32,
-    /// Left, then right child (absolute indices).
     children: [u32; 2],
 }
 
-const LEAF: u32 = u32::MAX;
-
 /// Trees scored between two looks at the bounds.
 const CHUNK: usize = 16;
+
+/// Length of a padded feature row: a power of two above `FEATURES.len()`.
+const ROW: usize = FEATURES.len().next_power_of_two();
+
+/// Lines walking a tree side by side.
+const LANES: usize = 16;
 
 /// Slack for the rounding of an `f32` sum of a few hundred terms: a line
 /// within this distance of the cut after its last chunk goes on.
@@ -781,26 +789,41 @@ impl Forest {
     pub fn new(model: &Model) -> Forest {
         let mut f = Forest {
             base: model.base,
-            roots: Vec::with_capacity(model.trees.len()),
+            trees: Vec::with_capacity(model.trees.len()),
             nodes: Vec::new(),
+            values: Vec::new(),
             rest_max: vec![0.0; model.trees.len() + 1],
             rest_min: vec![0.0; model.trees.len() + 1],
         };
         for tree in &model.trees {
             let offset = f.nodes.len() as u32;
-            f.roots.push(offset);
-            f.nodes.extend(tree.iter().map(|node| match node.feature {
-                Some(feature) => FlatNode {
-                    threshold: node.threshold,
-                    feature: u32::from(feature),
-                    children: [offset + node.left, offset + node.right],
-                },
-                None => FlatNode {
-                    threshold: node.value,
-                    feature: LEAF,
-                    children: [0, 0],
-                },
-            }));
+            // Children come after their parents (`Model::parse` checks), so
+            // one pass gives every node's depth.
+            let mut depth = vec![0u32; tree.len()];
+            for (k, node) in tree.iter().enumerate() {
+                if node.feature.is_some() {
+                    depth[node.left as usize] = depth[k] + 1;
+                    depth[node.right as usize] = depth[k] + 1;
+                }
+            }
+            f.trees
+                .push((offset, depth.iter().copied().max().unwrap_or(0)));
+            for (k, node) in tree.iter().enumerate() {
+                let me = offset + k as u32;
+                f.nodes.push(match node.feature {
+                    Some(feature) => FlatNode {
+                        threshold: node.threshold,
+                        feature: u32::from(feature),
+                        children: [offset + node.left, offset + node.right],
+                    },
+                    None => FlatNode {
+                        threshold: 0.0,
+                        feature: 0,
+                        children: [me, me],
+                    },
+                });
+                f.values.push(node.value);
+            }
         }
         for (t, tree) in model.trees.iter().enumerate().rev() {
             let leaves = tree
@@ -816,23 +839,23 @@ impl Forest {
         f
     }
 
-    /// The leaf value tree `root` gives `x`.
+    /// The node a walk of `depth` steps from `root` ends on for `x`: its leaf.
     #[inline]
-    fn leaf(&self, root: u32, x: &[f32]) -> f32 {
-        let mut node = self.nodes[root as usize];
-        while node.feature != LEAF {
-            let value = x[node.feature as usize];
-            node = self.nodes[node.children[usize::from(value > node.threshold)] as usize];
+    fn leaf(&self, (root, depth): (u32, u32), x: &[f32]) -> u32 {
+        let mut at = root;
+        for _ in 0..depth {
+            let node = &self.nodes[at as usize];
+            at = node.children[usize::from(x[node.feature as usize] > node.threshold)];
         }
-        node.threshold
+        at
     }
 
     /// The log-odds that a line with features `x` is article text (the sum
     /// of every tree, as [`Model::logit`] gives it).
     pub fn logit(&self, x: &[f32]) -> f32 {
-        self.roots
-            .iter()
-            .fold(self.base, |sum, &root| sum + self.leaf(root, x))
+        self.trees.iter().fold(self.base, |sum, &tree| {
+            sum + self.values[self.leaf(tree, x) as usize]
+        })
     }
 
     /// For each feature vector, whether its log-odds fall below `cut` (the
@@ -842,15 +865,32 @@ impl Forest {
         let mut below = vec![false; xs.len()];
         let mut sums = vec![self.base; xs.len()];
         let mut active: Vec<usize> = (0..xs.len()).collect();
-        for (c, roots) in self.roots.chunks(CHUNK).enumerate() {
-            for &i in &active {
-                let x = &xs[i];
-                let sum = &mut sums[i];
-                for &root in roots {
-                    *sum += self.leaf(root, x);
+        // Fixed-size rows: a feature index masked to the row's size needs no
+        // bounds check in the walk.
+        let padded: Vec<[f32; ROW]> = xs
+            .iter()
+            .map(|x| std::array::from_fn(|f| x.get(f).copied().unwrap_or(0.0)))
+            .collect();
+        for (c, trees) in self.trees.chunks(CHUNK).enumerate() {
+            for group in active.chunks(LANES) {
+                // A short last group repeats its first line in the spare lanes.
+                let lane = |l: usize| group.get(l).copied().unwrap_or(group[0]);
+                let x: [&[f32; ROW]; LANES] = std::array::from_fn(|l| &padded[lane(l)]);
+                for &(root, depth) in trees {
+                    let mut at = [root; LANES];
+                    for _ in 0..depth {
+                        for l in 0..LANES {
+                            let node = &self.nodes[at[l] as usize];
+                            let value = x[l][node.feature as usize & (ROW - 1)];
+                            at[l] = node.children[usize::from(value > node.threshold)];
+                        }
+                    }
+                    for (&i, &leaf) in group.iter().zip(&at) {
+                        sums[i] += self.values[leaf as usize];
+                    }
                 }
             }
-            let next = (c * CHUNK + roots.len()).min(self.roots.len());
+            let next = (c * CHUNK + trees.len()).min(self.trees.len());
             let (lo, hi) = (self.rest_min[next], self.rest_max[next]);
             active.retain(|&i| {
                 let sum = f64::from(sums[i]);

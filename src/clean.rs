@@ -360,14 +360,20 @@ fn classify_lines(
     if live.is_empty() {
         return false;
     }
-    let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); live.len()];
-    let texts: Vec<&[u8]> = live
+    // The normalised lines, one after another in one buffer.
+    let mut text = Vec::with_capacity(page.doc.len());
+    let mut ends = Vec::with_capacity(live.len());
+    let mut buf = Vec::new();
+    for &i in &live {
+        text.extend_from_slice(crate::normalize::normalized(page.content(i), &mut buf));
+        ends.push(text.len());
+    }
+    let texts: Vec<&[u8]> = ends
         .iter()
-        .zip(buffers.iter_mut())
-        .map(|(&i, buf)| {
-            let content = page.content(i);
-            crate::normalize::normalize(content, buf);
-            buf.as_slice()
+        .scan(0, |start, &end| {
+            let line = &text[*start..end];
+            *start = end;
+            Some(line)
         })
         .collect();
     let x = features(&texts);

@@ -18,7 +18,7 @@
 //!   `|`, `/`, `•`, `·` or single spaces. A lone label line is kept: an article
 //!   may have a heading that says "Twitter".
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::clean::Page;
 use crate::matcher::Matcher;
@@ -28,7 +28,7 @@ use crate::span::{Cause, Detector, Span};
 /// Runs the enabled detectors over `page`.
 pub(crate) fn run(page: &mut Page<'_>, matcher: &Matcher) {
     let settings = matcher.settings();
-    let mut effective: HashMap<usize, usize> = HashMap::new();
+    let mut effective: HashMap<usize, usize> = HashMap::default();
     if settings.doubled_lines.enabled {
         effective = doubled_lines(page, settings.doubled_lines.min);
     }
@@ -63,7 +63,7 @@ fn doubled_lines(page: &mut Page<'_>, min_words: usize) -> HashMap<usize, usize>
         .filter(|&i| page.is_live(i))
         .filter_map(|i| doubled_half(page.key(i), min_words).map(|half| (i, half)))
         .collect();
-    let mut effective = HashMap::new();
+    let mut effective = HashMap::default();
     if doubled.is_empty() {
         return effective;
     }
@@ -111,12 +111,12 @@ fn repeated_lines(
         .collect();
     // A text printed twice is a duplicate; one printed three times or more
     // is a pattern of the page (list rows, recipe steps) and stays.
-    let mut copies: HashMap<&[u8], usize> = HashMap::new();
+    let mut copies: HashMap<&[u8], usize> = HashMap::default();
     for (_, key) in &live {
         *copies.entry(key).or_default() += 1;
     }
     // Key -> ordinal (among live lines) of its first copy.
-    let mut first: HashMap<&[u8], usize> = HashMap::new();
+    let mut first: HashMap<&[u8], usize> = HashMap::default();
     let mut repeats = Vec::new();
     for (ordinal, &(i, key)) in live.iter().enumerate() {
         if copies[key] != 2 {
@@ -150,16 +150,25 @@ fn label_count(matcher: &Matcher, key: &[u8]) -> Option<usize> {
     if matcher.is_label(text.as_bytes()) {
         return Some(1);
     }
-    let all_labels = |pieces: Vec<&str>| -> Option<usize> {
-        (pieces.len() >= 2 && pieces.iter().all(|p| matcher.is_label(p.as_bytes())))
-            .then_some(pieces.len())
+    // Every piece a label, and at least two: stops at the first piece that
+    // is not, which for a line of prose is the first word.
+    let all_labels = |pieces: &mut dyn Iterator<Item = &str>| -> Option<usize> {
+        let mut count = 0;
+        for piece in pieces {
+            if !matcher.is_label(piece.as_bytes()) {
+                return None;
+            }
+            count += 1;
+        }
+        (count >= 2).then_some(count)
     };
-    let by_separator: Vec<&str> = text
-        .split(['|', '/', '•', '·'])
-        .map(|p| p.trim_matches(is_decoration))
-        .filter(|p| !p.is_empty())
-        .collect();
-    all_labels(by_separator).or_else(|| all_labels(text.split(' ').collect()))
+    all_labels(
+        &mut text
+            .split(['|', '/', '•', '·'])
+            .map(|p| p.trim_matches(is_decoration))
+            .filter(|p| !p.is_empty()),
+    )
+    .or_else(|| all_labels(&mut text.split(' ')))
 }
 
 fn menu_runs(page: &mut Page<'_>, matcher: &Matcher, min_run: usize) {

@@ -28,11 +28,11 @@
 //! assert_eq!(matcher.rule(hits[0].rule).origin.to_string(), "x.rules:2");
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::BuildError;
 use crate::normalize::{at_word_boundaries, word_count};
@@ -98,7 +98,7 @@ pub struct Matcher {
     guarded_regexes: Vec<(RegexSet, Vec<RuleId>)>,
     phrase_regexes: Vec<(RegexSet, Vec<RuleId>)>,
     scoped: bool,
-    labels: HashSet<Vec<u8>>,
+    labels: FxHashSet<Vec<u8>>,
     label_origins: HashMap<Vec<u8>, usize>,
     set: RuleSet,
 }
@@ -135,7 +135,7 @@ impl Matcher {
         }
         let guarded = Automaton::build(guarded)?;
         let inline = Automaton::build(inline)?;
-        let mut labels = HashSet::new();
+        let mut labels = FxHashSet::default();
         let mut label_origins = HashMap::new();
         for (i, label) in set.labels().iter().enumerate() {
             labels.insert(label.key.clone());

@@ -62,6 +62,14 @@ fn is_normal(line: &[u8]) -> bool {
     if line.first() == Some(&b' ') || line.last() == Some(&b' ') {
         return false;
     }
+    // Plain ASCII without control characters (one pass the compiler
+    // vectorises): normal unless two spaces meet.
+    if !line
+        .iter()
+        .fold(false, |odd, &b| odd | !(0x20..0x80).contains(&b))
+    {
+        return memchr::memmem::find(line, b"  ").is_none();
+    }
     let mut prev_space = false;
     for &b in line {
         match b {
