@@ -376,11 +376,21 @@ impl Sink {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
-        fs::create_dir_all(&parent)?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".dechrome-")
-            .suffix(".tmp")
-            .tempfile_in(&parent)?;
+        let temp = || {
+            tempfile::Builder::new()
+                .prefix(".dechrome-")
+                .suffix(".tmp")
+                .tempfile_in(&parent)
+        };
+        // The directory usually exists (made for an earlier file): make it
+        // only when the temporary file cannot be created without it.
+        let tmp = match temp() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&parent)?;
+                temp()?
+            }
+            tmp => tmp?,
+        };
         Ok(Sink {
             out: Output::new(tmp, compression)?,
             dest,
@@ -391,7 +401,7 @@ impl Sink {
         let tmp = self.out.finish()?;
         if let Some(meta) = permissions_from.and_then(|p| fs::metadata(p).ok()) {
             // Best effort: a file system without permissions still gets the text.
-            let _ = fs::set_permissions(tmp.path(), meta.permissions());
+            let _ = tmp.as_file().set_permissions(meta.permissions());
         }
         tmp.persist(&self.dest).map_err(|e| e.error)?;
         Ok(())
@@ -916,7 +926,10 @@ impl Write for StreamWriter<'_> {
 /// not exist yet (the common case) costs one failing `stat`, not two path
 /// canonicalisations.
 fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(mb), Ok(ma)) = (fs::metadata(b), fs::metadata(a)) else {
+    let Ok(mb) = fs::metadata(b) else {
+        return false;
+    };
+    let Ok(ma) = fs::metadata(a) else {
         return false;
     };
     #[cfg(unix)]
