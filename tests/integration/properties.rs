@@ -6,11 +6,13 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 
+use dechrome::classify::{features, Forest, Model};
 use dechrome::clean::split_lines;
 use dechrome::rules::Action;
 use dechrome::span::Cause;
@@ -305,6 +307,22 @@ fn is_cut_of(line: &[u8], original: &[u8]) -> bool {
     line.iter().all(|b| rest.any(|o| o == b))
 }
 
+/// The embedded model, laid out for scoring.
+fn forest() -> &'static Forest {
+    static FOREST: OnceLock<Forest> = OnceLock::new();
+    FOREST.get_or_init(|| Forest::new(&Model::embedded()))
+}
+
+/// The default cleaner as `dechrome` runs it for plain output.
+fn quick_cleaner() -> &'static Cleaner {
+    static CLEANER: OnceLock<Cleaner> = OnceLock::new();
+    CLEANER.get_or_init(|| {
+        Cleaner::new(RuleSet::defaults())
+            .expect("defaults compile")
+            .naming_features(false)
+    })
+}
+
 /// A cleaner over the rules file `text` alone.
 fn cleaner_for(text: &str) -> Cleaner {
     let mut set = RuleSet::new();
@@ -342,6 +360,56 @@ proptest! {
         if std::str::from_utf8(&doc).is_ok() {
             prop_assert!(std::str::from_utf8(&out).is_ok(), "a cut split a character");
         }
+    }
+
+    /// The classifier's early stop never changes a decision: for any cut,
+    /// `Forest::below` says what comparing the sum of all 400 trees says.
+    #[test]
+    fn stopping_early_decides_like_every_tree(doc in page(), cut in -8.0f64..8.0) {
+        let lines = split_lines(&doc);
+        let mut texts = Vec::new();
+        for line in &lines {
+            let mut norm = Vec::new();
+            dechrome::normalize::normalize(&doc[line.start..line.content_end], &mut norm);
+            if !norm.is_empty() {
+                texts.push(norm);
+            }
+        }
+        let views: Vec<&[u8]> = texts.iter().map(Vec::as_slice).collect();
+        let xs = features(&views);
+        let forest = forest();
+        let mut cuts = vec![cut];
+        // Cuts a hair either side of a line's own sum are the hard ones.
+        cuts.extend(xs.iter().take(4).flat_map(|x| {
+            let sum = f64::from(forest.logit(x));
+            [sum - 1e-3, sum, sum + 1e-3]
+        }));
+        for cut in cuts {
+            let whole: Vec<bool> = xs.iter().map(|x| f64::from(forest.logit(x)) < cut).collect();
+            prop_assert_eq!(forest.below(&xs, cut), whole, "cut {}", cut);
+        }
+    }
+
+    /// Not naming the deciding feature changes nothing but the name: every
+    /// byte is removed for the same reason (neighbouring lines the classifier
+    /// removed for different features may now share one span).
+    #[test]
+    fn naming_features_changes_only_the_cause(doc in page()) {
+        let per_byte = |cleaning: &dechrome::Cleaning| {
+            let mut causes = vec![None; doc.len()];
+            for span in &cleaning.spans {
+                let cause = match span.cause {
+                    Cause::Classifier(_) => Cause::Classifier(None),
+                    cause => cause,
+                };
+                causes[span.start..span.end].fill(Some(cause));
+            }
+            causes
+        };
+        let named = default_cleaner().clean(&doc);
+        let quick = quick_cleaner().clean(&doc);
+        prop_assert!(!quick.spans.iter().any(|s| matches!(s.cause, Cause::Classifier(Some(_)))));
+        prop_assert_eq!(per_byte(&named), per_byte(&quick));
     }
 
     /// The same over small random rules files, with and without a host.
