@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use dechrome::classify::{features, Model};
+use dechrome::classify::{features, Forest, Model};
 use dechrome::{Cleaner, Matcher, RuleSet};
 use peak_alloc::PeakAlloc;
 
@@ -381,9 +381,14 @@ fn tune_for(
     }
 }
 
-/// The whole cleaner, with and without the classifier.
+/// The whole cleaner, with and without the classifier. "default" is what
+/// `dechrome` runs for plain output (the deciding feature not named, see
+/// `Cleaner::naming_features`); "named" what it runs for `--explain` or `--stats`.
 fn clean(c: &mut Criterion, pages: &[Input]) {
-    let default = Cleaner::new(RuleSet::defaults()).expect("defaults compile");
+    let named = Cleaner::new(RuleSet::defaults()).expect("defaults compile");
+    let default = Cleaner::new(RuleSet::defaults())
+        .expect("defaults compile")
+        .naming_features(false);
     let mut rules = RuleSet::defaults();
     rules
         .add_source("rules-only.rules", "[settings]\nclassifier = off\n")
@@ -392,7 +397,11 @@ fn clean(c: &mut Criterion, pages: &[Input]) {
     let mut group = c.benchmark_group("clean");
     for input in pages {
         tune_for(&mut group, input);
-        for (variant, cleaner) in [("default", &default), ("rules-only", &rules_only)] {
+        for (variant, cleaner) in [
+            ("default", &default),
+            ("named", &named),
+            ("rules-only", &rules_only),
+        ] {
             group.bench_with_input(BenchmarkId::new(variant, &input.name), input, |b, input| {
                 b.iter(|| {
                     input
@@ -412,6 +421,9 @@ fn clean(c: &mut Criterion, pages: &[Input]) {
 fn classify(c: &mut Criterion, pages: &[Input]) {
     let cleaner = Cleaner::new(RuleSet::defaults()).expect("defaults compile");
     let model = Model::embedded();
+    let forest = Forest::new(&model);
+    let threshold = f64::from(model.threshold);
+    let cut = (threshold / (1.0 - threshold)).ln();
     let mut group = c.benchmark_group("classify");
     for input in pages {
         let lines: Vec<Vec<Vec<u8>>> = input
@@ -429,16 +441,30 @@ fn classify(c: &mut Criterion, pages: &[Input]) {
             &views,
             |b, views| b.iter(|| views.iter().map(|doc| features(doc).len()).sum::<usize>()),
         );
+        // Every tree for every line (what `Model::logit` computes), against
+        // the cleaner's decision, which stops at the trees that settle it.
         group.bench_with_input(
-            BenchmarkId::new("features+model", &input.name),
+            BenchmarkId::new("features+all-trees", &input.name),
             &views,
             |b, views| {
                 b.iter(|| {
                     views
                         .iter()
                         .flat_map(|doc| features(doc))
-                        .map(|x| model.probability(&x))
+                        .map(|x| forest.logit(&x))
                         .sum::<f32>()
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("features+decision", &input.name),
+            &views,
+            |b, views| {
+                b.iter(|| {
+                    views
+                        .iter()
+                        .map(|doc| forest.below(&features(doc), cut).len())
+                        .sum::<usize>()
                 })
             },
         );
