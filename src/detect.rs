@@ -162,13 +162,23 @@ fn label_count(matcher: &Matcher, key: &[u8]) -> Option<usize> {
         }
         (count >= 2).then_some(count)
     };
-    all_labels(
-        &mut text
-            .split(['|', '/', '•', '·'])
-            .map(|p| p.trim_matches(is_decoration))
-            .filter(|p| !p.is_empty()),
-    )
-    .or_else(|| all_labels(&mut text.split(' ')))
+    // Without a separator the line is one piece, not a run of labels: skip
+    // the (char by char) split.
+    let bytes = text.as_bytes();
+    let separated = memchr::memchr2(b'|', b'/', bytes).is_some()
+        || memchr::memmem::find(bytes, "•".as_bytes()).is_some()
+        || memchr::memmem::find(bytes, "·".as_bytes()).is_some();
+    separated
+        .then(|| {
+            all_labels(
+                &mut text
+                    .split(['|', '/', '•', '·'])
+                    .map(|p| p.trim_matches(is_decoration))
+                    .filter(|p| !p.is_empty()),
+            )
+        })
+        .flatten()
+        .or_else(|| all_labels(&mut text.split(' ')))
 }
 
 fn menu_runs(page: &mut Page<'_>, matcher: &Matcher, min_run: usize) {

@@ -99,6 +99,8 @@ pub struct Matcher {
     phrase_regexes: Vec<(RegexSet, Vec<RuleId>)>,
     scoped: bool,
     labels: FxHashSet<Vec<u8>>,
+    /// Length of the longest label: a longer key is no label, unhashed.
+    label_max_len: usize,
     label_origins: HashMap<Vec<u8>, usize>,
     set: RuleSet,
 }
@@ -152,6 +154,7 @@ impl Matcher {
             line_regexes: regex_set(rules, line_regexes),
             guarded_regexes: regex_set(rules, guarded_regexes),
             phrase_regexes: regex_set(rules, phrase_regexes),
+            label_max_len: labels.iter().map(Vec::len).max().unwrap_or(0),
             labels,
             label_origins,
             set,
@@ -185,7 +188,7 @@ impl Matcher {
 
     /// True when `key` (normalised, ASCII-lower-cased) is a `[menu]` label.
     pub fn is_label(&self, key: &[u8]) -> bool {
-        self.labels.contains(key)
+        key.len() <= self.label_max_len && self.labels.contains(key)
     }
 
     /// True when there is at least one `[menu]` label.
@@ -254,9 +257,11 @@ impl Matcher {
             }
         }
         // Whole-line regexes run on every line (anchored, they fail fast);
-        // the guarded ones only on lines short enough for one of them.
+        // the guarded ones only on lines short enough for one of them. A set
+        // is asked which patterns match only when one does: `is_match` needs
+        // no allocation, and most lines match none.
         let whole = |sets: &[(RegexSet, Vec<RuleId>)], hits: &mut Vec<Hit>| {
-            for (set, ids) in sets {
+            for (set, ids) in sets.iter().filter(|(set, _)| set.is_match(norm)) {
                 for k in set.matches(norm).iter() {
                     let rule = ids[k];
                     if !self.rule(rule).action.is_guarded() || words <= self.max_words(rule) {
@@ -273,7 +278,7 @@ impl Matcher {
         if words <= self.guarded_max_words {
             whole(&self.guarded_regexes, hits);
         }
-        for (set, ids) in &self.phrase_regexes {
+        for (set, ids) in self.phrase_regexes.iter().filter(|(set, _)| set.is_match(norm)) {
             for k in set.matches(norm).iter() {
                 let rule = ids[k];
                 let Pattern::Regex(re) = &self.rule(rule).pattern else {
