@@ -105,24 +105,52 @@ const LANGUAGES: usize = crate::defaults::STOPWORDS.len();
 const _: () = assert!(LANGUAGES <= 32, "a language is a bit of a u32");
 
 /// Every stop word of every embedded list, with a bit per language it
-/// belongs to, and the length of the longest (a longer word is no stop word
-/// and is not looked up).
-static STOPWORDS: OnceLock<(FxHashMap<&'static str, u32>, usize)> = OnceLock::new();
+/// belongs to.
+struct StopWords {
+    /// ASCII words of at most 8 bytes, packed into an integer (see [`pack`]):
+    /// most stop words, looked up without hashing or comparing strings.
+    short: FxHashMap<u64, u32>,
+    /// The others.
+    long: FxHashMap<&'static str, u32>,
+    /// Length of the longest: a longer ASCII word is no stop word.
+    longest: usize,
+}
 
-fn stopwords() -> &'static (FxHashMap<&'static str, u32>, usize) {
+static STOPWORDS: OnceLock<StopWords> = OnceLock::new();
+
+fn stopwords() -> &'static StopWords {
     STOPWORDS.get_or_init(|| {
-        let mut map = FxHashMap::default();
+        let mut words = StopWords {
+            short: FxHashMap::default(),
+            long: FxHashMap::default(),
+            longest: 0,
+        };
         for (bit, (_, text)) in crate::defaults::STOPWORDS.iter().enumerate() {
             for word in text
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
             {
-                *map.entry(word).or_insert(0) |= 1u32 << bit;
+                words.longest = words.longest.max(word.len());
+                let entry = match pack(word.as_bytes()) {
+                    Some(key) => words.short.entry(key).or_insert(0),
+                    None => words.long.entry(word).or_insert(0),
+                };
+                *entry |= 1u32 << bit;
             }
         }
-        let longest = map.keys().map(|w| w.len()).max().unwrap_or(0);
-        (map, longest)
+        words
+    })
+}
+
+/// An ASCII word of at most 8 bytes as an integer, lower-cased (unused bytes
+/// zero: no word contains a NUL, so different words give different keys).
+fn pack(word: &[u8]) -> Option<u64> {
+    (word.len() <= 8 && word.is_ascii()).then(|| {
+        let mut key = [0u8; 8];
+        key[..word.len()].copy_from_slice(word);
+        key.make_ascii_lowercase();
+        u64::from_le_bytes(key)
     })
 }
 
@@ -136,7 +164,7 @@ struct StopCounts {
 /// Counts the stop words of a normalised line, lower-casing each word into
 /// `buf` (ASCII words in place on the stack).
 fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
-    let (map, longest) = stopwords();
+    let stop = stopwords();
     let mut counts = StopCounts {
         words: 0,
         hits: [0; LANGUAGES],
@@ -144,19 +172,28 @@ fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
     let mut count = |word: &str, ascii: bool| {
         counts.words += 1;
         // (Lower-casing keeps an ASCII word's length, not every other's.)
-        if ascii && word.len() > *longest {
+        if ascii && word.len() > stop.longest {
             return;
         }
-        let bits = if ascii && word.len() <= 64 {
-            let mut lower = [0u8; 64];
-            let lower = &mut lower[..word.len()];
-            lower.copy_from_slice(word.as_bytes());
-            lower.make_ascii_lowercase();
-            std::str::from_utf8(lower).ok().and_then(|w| map.get(w))
-        } else {
-            buf.clear();
-            buf.extend(word.chars().flat_map(char::to_lowercase));
-            map.get(buf.as_str())
+        let bits = match pack(word.as_bytes()) {
+            Some(key) => stop.short.get(&key),
+            None if ascii && word.len() <= 64 => {
+                let mut lower = [0u8; 64];
+                let lower = &mut lower[..word.len()];
+                lower.copy_from_slice(word.as_bytes());
+                lower.make_ascii_lowercase();
+                std::str::from_utf8(lower)
+                    .ok()
+                    .and_then(|w| stop.long.get(w))
+            }
+            None => {
+                buf.clear();
+                buf.extend(word.chars().flat_map(char::to_lowercase));
+                match pack(buf.as_bytes()) {
+                    Some(key) => stop.short.get(&key),
+                    None => stop.long.get(buf.as_str()),
+                }
+            }
         };
         let mut bits = bits.copied().unwrap_or(0);
         while bits != 0 {
@@ -341,6 +378,62 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
     out
 }
 
+/// Character classes, in the order [`char_classes`] counts them.
+const SPACE: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 3;
+const SYMBOL: u8 = 4;
+
+/// The class of each ASCII byte.
+const ASCII_CLASS: [u8; 128] = {
+    let mut table = [SYMBOL; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = match b as u8 {
+            b'\t'..=b'\r' | b' ' => SPACE,
+            b'a'..=b'z' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            b'0'..=b'9' => DIGIT,
+            _ => SYMBOL,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Counts the characters of `text` by class: white space, letters other
+/// than capitals, capitals, digits (numeric characters), the rest.
+fn char_classes(text: &str) -> [u32; 5] {
+    let mut counts = [0u32; 5];
+    if text.is_ascii() {
+        // One table look-up per byte, no branches.
+        for &b in text.as_bytes() {
+            counts[usize::from(ASCII_CLASS[usize::from(b)])] += 1;
+        }
+        return counts;
+    }
+    for c in text.chars() {
+        let class = if c.is_ascii() {
+            ASCII_CLASS[c as usize]
+        } else if c.is_whitespace() {
+            SPACE
+        } else if c.is_alphabetic() {
+            if c.is_uppercase() {
+                UPPER
+            } else {
+                LOWER
+            }
+        } else if c.is_numeric() {
+            DIGIT
+        } else {
+            SYMBOL
+        };
+        counts[usize::from(class)] += 1;
+    }
+    counts
+}
+
 /// The features of the line itself (the first 25 of [`FEATURES`]), pushed
 /// onto `x`. `lower` is a buffer for the lower-cased line.
 fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) -> Base {
@@ -348,42 +441,9 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
     let words = word_count(bytes) as f32;
     // Characters: every byte that does not continue a UTF-8 sequence.
     let chars = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as f32;
-    let (mut letters, mut upper, mut digits, mut symbols, mut non_space) =
-        (0u32, 0u32, 0u32, 0u32, 0u32);
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            i += 1;
-            if matches!(b, b'\t'..=b'\r' | b' ') {
-                continue;
-            }
-            non_space += 1;
-            if b.is_ascii_alphabetic() {
-                letters += 1;
-                upper += u32::from(b.is_ascii_uppercase());
-            } else if b.is_ascii_digit() {
-                digits += 1;
-            } else {
-                symbols += 1;
-            }
-            continue;
-        }
-        let c = text[i..].chars().next().unwrap_or(' ');
-        i += c.len_utf8();
-        if c.is_whitespace() {
-            continue;
-        }
-        non_space += 1;
-        if c.is_alphabetic() {
-            letters += 1;
-            upper += u32::from(c.is_uppercase());
-        } else if c.is_numeric() {
-            digits += 1;
-        } else {
-            symbols += 1;
-        }
-    }
+    let [_, lower_case, upper, digits, symbols] = char_classes(text);
+    let letters = lower_case + upper;
+    let non_space = letters + digits + symbols;
     let (letters, upper, digits, symbols, non_space) = (
         letters as f32,
         upper as f32,
