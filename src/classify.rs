@@ -25,6 +25,7 @@
 //! assert!(model.probability(&x[2]) > model.probability(&x[0]));
 //! ```
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -461,14 +462,33 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
         }
     }
     let title_share = share(title as f32, alpha_tokens as f32);
-    lower.clear();
-    if text.is_ascii() {
-        lower.push_str(text);
-        lower.make_ascii_lowercase();
-    } else {
-        lower.push_str(&text.to_lowercase());
+    // Links and copyright notices, in ASCII case (no other letter lower-cases
+    // into these marks): one pass of a small automaton.
+    let mut link = memchr::memchr(b'@', bytes).is_some();
+    let mut copyright = false;
+    for m in marks().find_overlapping_iter(bytes) {
+        match m.pattern().as_usize() {
+            0 | 1 => link = true,
+            _ => copyright = true,
+        }
     }
-    let lower = lower.as_str();
+    // A date needs at least two digits (a time) or four (a year).
+    let date = digits >= 2.0 && {
+        lower.clear();
+        if text.is_ascii() {
+            lower.push_str(text);
+            lower.make_ascii_lowercase();
+        } else {
+            lower.push_str(&text.to_lowercase());
+        }
+        has_date(lower)
+    };
+    // Quotation marks: '"', '“', '”', '«', '»'.
+    let quote = memchr::memchr(b'"', bytes).is_some()
+        || (memchr::memchr2(0xE2, 0xC2, bytes).is_some()
+            && ["“", "”", "«", "»"]
+                .iter()
+                .any(|q| memchr::memmem::find(bytes, q.as_bytes()).is_some()));
     let ends = ends_sentence(text) as u8 as f32;
     // ". ", "? " and "! ": sentence breaks inside the line.
     let sentences = memchr::memchr3_iter(b'.', b'?', b'!', bytes)
@@ -507,21 +527,31 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
         (sentences as f32).ln_1p(),
         has(separator),
         has(text.starts_with(['-', '•', '*', '·', '–', '—', '>', '»', '|'])),
-        has(lower.contains("http")
-            || lower.contains("www.")
-            || memchr::memchr(b'@', bytes).is_some()),
-        // A date needs at least two digits (a time) or four (a year).
-        has(digits >= 2.0 && has_date(lower)),
+        has(link),
+        has(date),
         word_len.min(20.0),
         share(commas as f32, words),
-        has(text.contains(['"', '“', '”', '«', '»'])),
-        has(lower.contains('©') || lower.contains("copyright")),
+        has(quote),
+        has(copyright),
         has(letters >= 3.0 && share(upper, letters) > 0.8),
     ]);
     Base {
         words,
         titlelike: has(ends == 0.0 && (3.0..=15.0).contains(&words) && title_share >= 0.5),
     }
+}
+
+/// `http` and `www.` (patterns 0 and 1), `©` and `copyright`, ASCII case
+/// ignored.
+fn marks() -> &'static AhoCorasick {
+    static MARKS: OnceLock<AhoCorasick> = OnceLock::new();
+    MARKS.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(["http", "www.", "©", "copyright"])
+            .expect("four short patterns build")
+    })
 }
 
 fn has_date(lower: &str) -> bool {
