@@ -252,15 +252,6 @@ fn ends_sentence(line: &str) -> bool {
     trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？', ';'])
 }
 
-/// Mean of `values[from..to]`, 0 for an empty window.
-fn mean(values: &[f32], from: usize, to: usize) -> f32 {
-    if from >= to {
-        0.0
-    } else {
-        values[from..to].iter().sum::<f32>() / (to - from) as f32
-    }
-}
-
 /// Feature vectors of the lines of one document (normalised text of its
 /// non-blank lines, in order).
 pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
@@ -272,11 +263,9 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
     let language = pick_language(&counts);
     let mut out: Vec<Vec<f32>> = Vec::with_capacity(n);
     let mut base: Vec<Base> = Vec::with_capacity(n);
-    // The measures the context windows average, one array each.
-    let mut words_log = Vec::with_capacity(n);
-    let mut sentence = Vec::with_capacity(n);
-    let mut stop = Vec::with_capacity(n);
-    let mut prose = Vec::with_capacity(n);
+    // The measures the context windows average: words (log), ends a
+    // sentence, stop-word share, prose.
+    let mut measures: Vec<[f32; 4]> = Vec::with_capacity(n);
     let mut lower = String::new();
     for (text, counts) in texts.iter().zip(&counts) {
         let stop_share = match language {
@@ -285,16 +274,14 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
         };
         let mut x = Vec::with_capacity(FEATURES.len());
         let b = line_features(text, stop_share, &mut lower, &mut x);
-        words_log.push(x[0]);
-        sentence.push(x[8]);
-        stop.push(stop_share);
         let ends = x[8] > 0.0;
-        prose.push(((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32);
+        let prose = ((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32;
+        measures.push([x[0], x[8], stop_share, prose]);
         out.push(x);
         base.push(b);
     }
     let max_words = base.iter().map(|b| b.words).fold(1.0f32, f32::max);
-    let is_prose = |i: usize| prose[i] > 0.0;
+    let is_prose = |i: usize| measures[i][3] > 0.0;
     let prose_count = (0..n).filter(|&i| is_prose(i)).count();
     let doc_prose_share = prose_count as f32 / n.max(1) as f32;
     let block_start = (0..n).find(|&i| is_prose(i)).unwrap_or(usize::MAX);
@@ -334,16 +321,35 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
     }
     for (i, x) in out.iter_mut().enumerate() {
         let b = base[i];
-        let prev = |k: usize| (i.saturating_sub(k), i);
-        let next = |k: usize| (i + 1, (i + 1 + k).min(n));
-        let (a10, z10) = (i.saturating_sub(10), (i + 11).min(n));
-        let around_mean = |values: &[f32]| -> f32 {
-            let total: f32 = values[a10..z10].iter().sum::<f32>() - values[i];
-            let count = (z10 - a10).saturating_sub(1);
+        // Window sums of the four measures at once: four independent chains
+        // of additions, each in the order of the lines.
+        let window = |from: usize, to: usize| -> ([f32; 4], usize) {
+            let mut sums = [0f32; 4];
+            for row in measures.get(from..to).unwrap_or(&[]) {
+                for (sum, value) in sums.iter_mut().zip(row) {
+                    *sum += value;
+                }
+            }
+            (sums, to.saturating_sub(from))
+        };
+        let mean = |(sums, count): ([f32; 4], usize), k: usize| {
             if count == 0 {
                 0.0
             } else {
-                total / count as f32
+                sums[k] / count as f32
+            }
+        };
+        let prev1 = window(i.saturating_sub(1), i);
+        let next1 = window(i + 1, (i + 2).min(n));
+        let prev3 = window(i.saturating_sub(3), i);
+        let next3 = window(i + 1, (i + 4).min(n));
+        // Around: the 10 lines either side, the line itself left out.
+        let (around, count) = window(i.saturating_sub(10), (i + 11).min(n));
+        let around = |k: usize| {
+            if count <= 1 {
+                0.0
+            } else {
+                (around[k] - measures[i][k]) / (count - 1) as f32
             }
         };
         let dist = |d: Option<usize>| d.map_or(5.0, |d| (d as f32).ln_1p());
@@ -355,17 +361,18 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
             b.words / max_words,
             language.is_some() as u8 as f32,
         ]);
-        for values in [&words_log, &sentence, &stop] {
-            for (a, z) in [prev(1), next(1), prev(3), next(3)] {
-                x.push(mean(values, a, z));
-            }
-            x.push(around_mean(values));
+        // Words, sentence ends, stop words: previous and next 1 and 3, around.
+        for k in 0..3 {
+            x.extend([
+                mean(prev1, k),
+                mean(next1, k),
+                mean(prev3, k),
+                mean(next3, k),
+                around(k),
+            ]);
         }
-        let (a, z) = prev(3);
-        x.push(mean(&prose, a, z));
-        let (a, z) = next(3);
-        x.push(mean(&prose, a, z));
-        x.push(around_mean(&prose));
+        // Prose: previous and next 3, around.
+        x.extend([mean(prev3, 3), mean(next3, 3), around(3)]);
         x.push(dist(prose_before[i]));
         x.push(dist(prose_after[i]));
         x.push(in_block);
