@@ -947,6 +947,46 @@ impl Forest {
         at
     }
 
+    /// For each feature vector, the feature that weighs most against it, as
+    /// [`Model::decisive_feature`] finds it: the same sums, in the same
+    /// order. Lines walk the trees side by side, as in [`Forest::below`].
+    pub fn decisive_features(&self, xs: &[&[f32]]) -> Vec<usize> {
+        let mut out = Vec::with_capacity(xs.len());
+        for group in xs.chunks(LANES) {
+            let x: [[f32; ROW]; LANES] = std::array::from_fn(|l| {
+                let x = group.get(l).copied().unwrap_or(group[0]);
+                std::array::from_fn(|f| x.get(f).copied().unwrap_or(0.0))
+            });
+            let mut totals = [[0f32; ROW]; LANES];
+            for &(root, depth) in &self.trees {
+                let mut at = [root; LANES];
+                for _ in 0..depth {
+                    for l in 0..LANES {
+                        let node = &self.nodes[at[l] as usize];
+                        let f = node.feature as usize & (ROW - 1);
+                        let next = node.children[usize::from(x[l][f] > node.threshold)];
+                        // At a leaf (its own child) add -0.0, which changes no sum.
+                        let change = if next == at[l] {
+                            -0.0
+                        } else {
+                            self.values[next as usize] - self.values[at[l] as usize]
+                        };
+                        totals[l][f] += change;
+                        at[l] = next;
+                    }
+                }
+            }
+            out.extend(totals.iter().take(group.len()).map(|t| {
+                t[..FEATURES.len()]
+                    .iter()
+                    .enumerate()
+                    .min_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i)
+            }));
+        }
+        out
+    }
+
     /// The log-odds that a line with features `x` is article text (the sum
     /// of every tree, as [`Model::logit`] gives it).
     pub fn logit(&self, x: &[f32]) -> f32 {
@@ -1094,6 +1134,9 @@ mod tests {
         for (x, logit) in xs.iter().zip(&logits) {
             assert!((forest.logit(x) - logit).abs() < 1e-4);
         }
+        let rows: Vec<&[f32]> = xs.iter().map(Vec::as_slice).collect();
+        let named: Vec<usize> = xs.iter().map(|x| model.decisive_feature(x)).collect();
+        assert_eq!(forest.decisive_features(&rows), named);
         // Cuts on both sides of every line, and right at each line's log-odds:
         // stopping early never changes a decision.
         let mut cuts: Vec<f64> = vec![-20.0, -3.0, 0.0, 1.5, 20.0];

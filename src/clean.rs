@@ -174,7 +174,7 @@ impl Cleaner {
     /// Whether a line the classifier removes names the feature that decided
     /// ([`Cause::Classifier`]`(Some(feature))`, the default) or only the
     /// classifier (`None`). Naming it walks every tree of the model for each
-    /// removed line, several times the work of deciding (which stops at the
+    /// removed line, about twice the work of deciding (which stops at the
     /// trees that settle it): a caller that only wants the cleaned text, and
     /// not `--explain` or statistics, can turn it off. The text is the same.
     ///
@@ -415,8 +415,21 @@ fn classify_lines(
     if over && !settings.classifier_flag_only {
         return true;
     }
-    for ((&i, _), x) in live.iter().zip(&remove).zip(&x).filter(|((_, r), _)| **r) {
-        let feature = name_features.then(|| model.decisive_feature(x) as u16);
+    let removed: Vec<(usize, &[f32])> = live
+        .iter()
+        .zip(&remove)
+        .zip(&x)
+        .filter(|((_, r), _)| **r)
+        .map(|((&i, _), x)| (i, x.as_slice()))
+        .collect();
+    let features = if name_features {
+        let rows: Vec<&[f32]> = removed.iter().map(|&(_, x)| x).collect();
+        forest.decisive_features(&rows)
+    } else {
+        Vec::new()
+    };
+    for (k, &(i, _)) in removed.iter().enumerate() {
+        let feature = features.get(k).map(|&f| f as u16);
         page.remove(i, Cause::Classifier(feature));
     }
     over
