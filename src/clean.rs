@@ -76,7 +76,9 @@ pub fn split_lines(doc: &[u8]) -> Vec<Line> {
 pub(crate) struct Page<'d> {
     pub doc: &'d [u8],
     pub lines: Vec<Line>,
-    /// Normalised, ASCII-lower-cased text of each line, in `keys`.
+    /// Normalised text of each line, at `key_ranges`.
+    norms: Vec<u8>,
+    /// The same, ASCII-lower-cased.
     keys: Vec<u8>,
     key_ranges: Vec<(usize, usize)>,
     /// Whole-line removals, by line.
@@ -90,6 +92,12 @@ impl<'d> Page<'d> {
     pub fn key(&self, i: usize) -> &[u8] {
         let (s, e) = self.key_ranges[i];
         &self.keys[s..e]
+    }
+
+    /// The normalised text of line `i`, case kept (empty for blank lines).
+    pub fn norm(&self, i: usize) -> &[u8] {
+        let (s, e) = self.key_ranges[i];
+        &self.norms[s..e]
     }
 
     /// The text of line `i` without its ending.
@@ -250,11 +258,7 @@ impl Cleaner {
         detect::run(&mut page, &self.matcher);
         (0..page.lines.len())
             .filter(|&i| page.is_live(i))
-            .map(|i| {
-                let mut buf = Vec::new();
-                crate::normalize::normalize(page.content(i), &mut buf);
-                buf
-            })
+            .map(|i| page.norm(i).to_vec())
             .collect()
     }
 
@@ -264,6 +268,7 @@ impl Cleaner {
         let n = lines.len();
         let mut page = Page {
             doc,
+            norms: Vec::with_capacity(doc.len()),
             keys: Vec::with_capacity(doc.len()),
             key_ranges: Vec::with_capacity(n),
             removed: vec![None; n],
@@ -280,6 +285,7 @@ impl Cleaner {
             let content = &doc[line.start..line.content_end];
             let norm = normalized(content, &mut buf);
             let key_start = page.keys.len();
+            page.norms.extend_from_slice(norm);
             page.keys.extend(norm.iter().map(u8::to_ascii_lowercase));
             page.key_ranges.push((key_start, page.keys.len()));
             hits.clear();
@@ -360,22 +366,7 @@ fn classify_lines(
     if live.is_empty() {
         return false;
     }
-    // The normalised lines, one after another in one buffer.
-    let mut text = Vec::with_capacity(page.doc.len());
-    let mut ends = Vec::with_capacity(live.len());
-    let mut buf = Vec::new();
-    for &i in &live {
-        text.extend_from_slice(crate::normalize::normalized(page.content(i), &mut buf));
-        ends.push(text.len());
-    }
-    let texts: Vec<&[u8]> = ends
-        .iter()
-        .scan(0, |start, &end| {
-            let line = &text[*start..end];
-            *start = end;
-            Some(line)
-        })
-        .collect();
+    let texts: Vec<&[u8]> = live.iter().map(|&i| page.norm(i)).collect();
     let x = features(&texts);
     let threshold = settings
         .classifier_threshold
