@@ -278,7 +278,11 @@ impl Matcher {
         if words <= self.guarded_max_words {
             whole(&self.guarded_regexes, hits);
         }
-        for (set, ids) in self.phrase_regexes.iter().filter(|(set, _)| set.is_match(norm)) {
+        for (set, ids) in self
+            .phrase_regexes
+            .iter()
+            .filter(|(set, _)| set.is_match(norm))
+        {
             for k in set.matches(norm).iter() {
                 let rule = ids[k];
                 let Pattern::Regex(re) = &self.rule(rule).pattern else {
