@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::clean::Cleaning;
 use crate::matcher::Matcher;
-use crate::span::{Cause, Span};
+use crate::span::Cause;
 
 /// Number of Unicode code points in `bytes` (UTF-8; each byte of an invalid
 /// sequence that is not a continuation byte counts one).
@@ -165,20 +165,28 @@ impl Stats {
         self.chars_in += counts.chars_in;
         self.chars_removed += counts.span_chars.iter().sum::<u64>();
         self.lines_removed += counts.lines_removed;
-        let mut seen: Vec<Cause> = Vec::new();
+        // Spans by cause first (a page has many spans and few causes), so
+        // that each cause's key is made once per document, not once per span.
+        let mut by_cause: Vec<(Cause, u64, u64)> = Vec::new();
         for (span, &chars) in cleaning.spans.iter().zip(&counts.span_chars) {
-            let entry = self.rule_entry(matcher, span);
-            entry.hits += 1;
-            entry.chars_removed += chars;
-            if !seen.contains(&span.cause) {
-                seen.push(span.cause);
-                self.rule_entry(matcher, span).documents += 1;
+            match by_cause.iter_mut().find(|(cause, ..)| *cause == span.cause) {
+                Some((_, hits, removed)) => {
+                    *hits += 1;
+                    *removed += chars;
+                }
+                None => by_cause.push((span.cause, 1, chars)),
             }
+        }
+        for (cause, hits, chars) in by_cause {
+            let entry = self.rule_entry(matcher, cause);
+            entry.hits += hits;
+            entry.chars_removed += chars;
+            entry.documents += 1;
         }
     }
 
-    fn rule_entry(&mut self, matcher: &Matcher, span: &Span) -> &mut RuleStats {
-        let (key, action, rule) = cause_key(matcher, span.cause);
+    fn rule_entry(&mut self, matcher: &Matcher, cause: Cause) -> &mut RuleStats {
+        let (key, action, rule) = cause_key(matcher, cause);
         self.rules.entry(key).or_insert_with(|| RuleStats {
             action,
             rule,
