@@ -352,7 +352,7 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
                 (around[k] - measures[i][k]) / (count - 1) as f32
             }
         };
-        let dist = |d: Option<usize>| d.map_or(5.0, |d| (d as f32).ln_1p());
+        let dist = |d: Option<usize>| d.map_or(5.0, ln_1p);
         let in_block = (block_start <= i && i <= block_end) as u8 as f32;
         let short = (b.words <= 6.0) as u8 as f32;
         let prose_near = |d: Option<usize>| d.is_some_and(|d| d <= 2);
@@ -376,7 +376,7 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
         x.push(dist(prose_before[i]));
         x.push(dist(prose_after[i]));
         x.push(in_block);
-        x.push((short_run[i] as f32).ln_1p());
+        x.push(ln_1p(short_run[i]));
         x.push(short * (prose_near(prose_before[i]) && prose_near(prose_after[i])) as u8 as f32);
         x.push(short * in_block);
         x.push(b.titlelike * prose_near(prose_after[i]) as u8 as f32);
@@ -384,6 +384,15 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
         debug_assert_eq!(x.len(), FEATURES.len());
     }
     out
+}
+
+/// `ln(1 + n)` of a count as `f32`: from a table for small counts (made
+/// with the same `f32::ln_1p`, so the values are the same), computed above.
+fn ln_1p(n: usize) -> f32 {
+    const SMALL: usize = 1024;
+    static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..SMALL).map(|n| (n as f32).ln_1p()).collect());
+    table.get(n).copied().unwrap_or_else(|| (n as f32).ln_1p())
 }
 
 /// Character classes, in the order [`char_classes`] counts them.
@@ -446,9 +455,10 @@ fn char_classes(text: &str) -> [u32; 5] {
 /// onto `x`. `lower` is a buffer for the lower-cased line.
 fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) -> Base {
     let bytes = text.as_bytes();
-    let words = word_count(bytes) as f32;
+    let word_count = word_count(bytes);
+    let words = word_count as f32;
     // Characters: every byte that does not continue a UTF-8 sequence.
-    let chars = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as f32;
+    let char_count = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
     let [_, lower_case, upper, digits, symbols] = char_classes(text);
     let letters = lower_case + upper;
     let non_space = letters + digits + symbols;
@@ -516,8 +526,8 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
     let has = |b: bool| b as u8 as f32;
     let bucket = |lo: f32, hi: f32| has(words >= lo && words <= hi);
     x.extend([
-        words.ln_1p(),
-        chars.ln_1p(),
+        ln_1p(word_count),
+        ln_1p(char_count),
         bucket(1.0, 1.0),
         bucket(2.0, 3.0),
         bucket(4.0, 6.0),
@@ -531,7 +541,7 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
         share(digits, non_space),
         share(symbols, non_space),
         title_share,
-        (sentences as f32).ln_1p(),
+        ln_1p(sentences),
         has(separator),
         has(text.starts_with(['-', '•', '*', '·', '–', '—', '>', '»', '|'])),
         has(link),
