@@ -109,6 +109,21 @@ fn the_classifier_is_named_and_the_bias_knob_moves_it() {
     };
     let default = explain("0");
     assert!(default.contains("classifier (decided by "), "{default}");
+    // Statistics name the deciding feature too; the text is the same with or
+    // without them (plain output does not look for the feature).
+    let dir = tempfile::tempdir().unwrap();
+    let stats = dir.path().join("stats.json");
+    let with_stats = dechrome()
+        .arg("--stats")
+        .arg(&stats)
+        .write_stdin(MENU_AND_PROSE)
+        .success_stdout();
+    assert_eq!(
+        with_stats,
+        dechrome().write_stdin(MENU_AND_PROSE).success_stdout()
+    );
+    let json = std::fs::read_to_string(&stats).unwrap();
+    assert!(json.contains("\"classifier:"), "{json}");
     let keep_more = explain("-20");
     assert!(!keep_more.contains("classifier"), "{keep_more}");
     // Whatever the knob, the prose stays.
