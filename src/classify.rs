@@ -170,6 +170,48 @@ fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
         words: 0,
         hits: [0; LANGUAGES],
     };
+    let add = |counts: &mut StopCounts, bits: Option<&u32>| {
+        let mut bits = bits.copied().unwrap_or(0);
+        while bits != 0 {
+            counts.hits[bits.trailing_zeros() as usize] += 1;
+            bits &= bits - 1;
+        }
+    };
+    if line.is_ascii() {
+        // The common case in one loop: each word's key packed while it is
+        // read, no decoding, no second pass over the word.
+        let bytes = line.as_bytes();
+        let in_word = |b: u8| b.is_ascii_alphanumeric() || b == b'\'';
+        let mut i = 0;
+        while i < bytes.len() {
+            if !in_word(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut key = 0u64;
+            while i < bytes.len() && in_word(bytes[i]) {
+                if i - start < 8 {
+                    key |= u64::from(bytes[i].to_ascii_lowercase()) << (8 * (i - start));
+                }
+                i += 1;
+            }
+            counts.words += 1;
+            let word = &line[start..i];
+            let bits = if word.len() <= 8 {
+                stop.short.get(&key)
+            } else if word.len() > stop.longest {
+                None
+            } else {
+                buf.clear();
+                buf.push_str(word);
+                buf.make_ascii_lowercase();
+                stop.long.get(buf.as_str())
+            };
+            add(&mut counts, bits);
+        }
+        return counts;
+    }
     let mut count = |word: &str, ascii: bool| {
         counts.words += 1;
         // (Lower-casing keeps an ASCII word's length, not every other's.)
@@ -196,11 +238,7 @@ fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
                 }
             }
         };
-        let mut bits = bits.copied().unwrap_or(0);
-        while bits != 0 {
-            counts.hits[bits.trailing_zeros() as usize] += 1;
-            bits &= bits - 1;
-        }
+        add(&mut counts, bits);
     };
     let bytes = line.as_bytes();
     let (mut i, mut start, mut ascii) = (0, None, true);
