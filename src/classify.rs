@@ -509,12 +509,21 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
     );
     let share = |a: f32, b: f32| if b > 0.0 { a / b } else { 0.0 };
     // Tokens between spaces with a letter, and those whose first letter is a capital.
-    let (mut alpha_tokens, mut title) = (0u32, 0u32);
-    for token in text.split(' ') {
-        if let Some(c) = token.chars().find(|c| c.is_alphabetic()) {
+    // One pass: `seeking` until the current token's first letter is seen.
+    let (mut alpha_tokens, mut title, mut seeking) = (0u32, 0u32, true);
+    let mut letter = |c: char| {
+        if c == ' ' {
+            seeking = true;
+        } else if seeking && c.is_alphabetic() {
             alpha_tokens += 1;
             title += u32::from(c.is_uppercase());
+            seeking = false;
         }
+    };
+    if text.is_ascii() {
+        bytes.iter().for_each(|&b| letter(char::from(b)));
+    } else {
+        text.chars().for_each(letter);
     }
     let title_share = share(title as f32, alpha_tokens as f32);
     // Links and copyright notices, in ASCII case (no other letter lower-cases
