@@ -116,9 +116,17 @@ impl Config {
             (_, _, true, _) => Report::Diff,
             _ => Report::Text,
         };
-        // Only explanations and statistics show which feature made the
-        // classifier remove a line; finding it is most of the classifier's work.
-        let named = matches!(report, Report::Explain | Report::ExplainJson) || args.stats.is_some();
+        // Naming the feature that made the classifier remove a line costs
+        // about as much as deciding. Explanations and statistics show it;
+        // `--check` and `--attributes` report spans, whose boundaries follow
+        // the causes (neighbouring lines removed for different features are
+        // separate spans), so they name it too and stay as they were. Plain
+        // output and `--diff` show only text, which naming does not change.
+        let named = matches!(
+            report,
+            Report::Explain | Report::ExplainJson | Report::Check
+        ) || args.stats.is_some()
+            || args.attributes.is_some();
         cleaner = cleaner.naming_features(named);
         let format = match (args.format, report) {
             (Some(FormatArg::Json), Report::ExplainJson) => None,
