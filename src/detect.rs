@@ -18,7 +18,9 @@
 //!   `|`, `/`, `•`, `·` or single spaces. A lone label line is kept: an article
 //!   may have a heading that says "Twitter".
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+// The maps here are keyed by the page's own lines: std's seeded hasher, so
+// that a hostile page cannot line its keys up into collisions.
+use std::collections::{HashMap, HashSet};
 
 use crate::clean::Page;
 use crate::matcher::Matcher;
@@ -28,7 +30,7 @@ use crate::span::{Cause, Detector, Span};
 /// Runs the enabled detectors over `page`.
 pub(crate) fn run(page: &mut Page<'_>, matcher: &Matcher) {
     let settings = matcher.settings();
-    let mut effective: HashMap<usize, usize> = HashMap::default();
+    let mut effective: HashMap<usize, usize> = HashMap::new();
     if settings.doubled_lines.enabled {
         effective = doubled_lines(page, settings.doubled_lines.min);
     }
@@ -63,7 +65,7 @@ fn doubled_lines(page: &mut Page<'_>, min_words: usize) -> HashMap<usize, usize>
         .filter(|&i| page.is_live(i))
         .filter_map(|i| doubled_half(page.key(i), min_words).map(|half| (i, half)))
         .collect();
-    let mut effective = HashMap::default();
+    let mut effective = HashMap::new();
     if doubled.is_empty() {
         return effective;
     }
@@ -111,12 +113,12 @@ fn repeated_lines(
         .collect();
     // A text printed twice is a duplicate; one printed three times or more
     // is a pattern of the page (list rows, recipe steps) and stays.
-    let mut copies: HashMap<&[u8], usize> = HashMap::default();
+    let mut copies: HashMap<&[u8], usize> = HashMap::new();
     for (_, key) in &live {
         *copies.entry(key).or_default() += 1;
     }
     // Key -> ordinal (among live lines) of its first copy.
-    let mut first: HashMap<&[u8], usize> = HashMap::default();
+    let mut first: HashMap<&[u8], usize> = HashMap::new();
     let mut repeats = Vec::new();
     for (ordinal, &(i, key)) in live.iter().enumerate() {
         if copies[key] != 2 {
