@@ -94,6 +94,15 @@ pub const FEATURES: &[&str] = &[
     "short_outside_block",
 ];
 
+/// Positions in [`FEATURES`] of the line measures the context windows reuse.
+const WORDS_LOG: usize = 0;
+const ENDS_SENTENCE: usize = 8;
+const _: () = assert!(matches!(FEATURES[WORDS_LOG].as_bytes(), b"words_log"));
+const _: () = assert!(matches!(
+    FEATURES[ENDS_SENTENCE].as_bytes(),
+    b"ends_sentence"
+));
+
 /// One line's measures, before context.
 #[derive(Clone, Copy, Debug, Default)]
 struct Base {
@@ -312,9 +321,9 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
         };
         let mut x = Vec::with_capacity(FEATURES.len());
         let b = line_features(text, stop_share, &mut lower, &mut x);
-        let ends = x[8] > 0.0;
+        let ends = x[ENDS_SENTENCE] > 0.0;
         let prose = ((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32;
-        measures.push([x[0], x[8], stop_share, prose]);
+        measures.push([x[WORDS_LOG], x[ENDS_SENTENCE], stop_share, prose]);
         out.push(x);
         base.push(b);
     }
@@ -915,6 +924,9 @@ pub struct Forest {
     /// `rest_max[t]`: the most trees `t..` can add; `rest_min[t]` the least.
     rest_max: Vec<f64>,
     rest_min: Vec<f64>,
+    /// More than the rounding error of the whole `f32` sum can be: a line
+    /// this close to the cut goes on to the next trees.
+    slack: f64,
 }
 
 /// One node: go to `children[1]` when `x[feature] > threshold`.
@@ -934,10 +946,6 @@ const ROW: usize = FEATURES.len().next_power_of_two();
 /// Lines walking a tree side by side.
 const LANES: usize = 16;
 
-/// Slack for the rounding of an `f32` sum of a few hundred terms: a line
-/// within this distance of the cut after its last chunk goes on.
-const ROUNDING: f64 = 1e-3;
-
 impl Forest {
     /// Lays out `model`.
     pub fn new(model: &Model) -> Forest {
@@ -948,16 +956,19 @@ impl Forest {
             values: Vec::new(),
             rest_max: vec![0.0; model.trees.len() + 1],
             rest_min: vec![0.0; model.trees.len() + 1],
+            slack: 0.0,
         };
         for tree in &model.trees {
             let offset = f.nodes.len() as u32;
             // Children come after their parents (`Model::parse` checks), so
-            // one pass gives every node's depth.
+            // one pass gives every node's depth: that of its longest path
+            // from the root (a node may have two parents in a model file).
             let mut depth = vec![0u32; tree.len()];
             for (k, node) in tree.iter().enumerate() {
                 if node.feature.is_some() {
-                    depth[node.left as usize] = depth[k] + 1;
-                    depth[node.right as usize] = depth[k] + 1;
+                    for child in [node.left, node.right] {
+                        depth[child as usize] = depth[child as usize].max(depth[k] + 1);
+                    }
                 }
             }
             f.trees
@@ -989,7 +1000,14 @@ impl Forest {
             });
             f.rest_max[t] = f.rest_max[t + 1] + hi;
             f.rest_min[t] = f.rest_min[t + 1] + lo;
+            f.slack += hi.abs().max(lo.abs());
         }
+        // Every partial sum is at most `bound` in size, so each of the
+        // additions is off by at most `bound` * 2^-24; twice that over all of
+        // them covers the sum's whole rounding error (and the f64 bounds').
+        let bound = f64::from(model.base).abs() + f.slack;
+        let additions = model.trees.len() as f64 + 1.0;
+        f.slack = 2.0 * additions * bound * f64::from(f32::EPSILON / 2.0) + 1e-9;
         f
     }
 
@@ -1007,11 +1025,11 @@ impl Forest {
     /// For each feature vector, the feature that weighs most against it, as
     /// [`Model::decisive_feature`] finds it: the same sums, in the same
     /// order. Lines walk the trees side by side, as in [`Forest::below`].
-    pub fn decisive_features(&self, xs: &[&[f32]]) -> Vec<usize> {
+    pub fn decisive_features<X: AsRef<[f32]>>(&self, xs: &[X]) -> Vec<usize> {
         let mut out = Vec::with_capacity(xs.len());
         for group in xs.chunks(LANES) {
             let x: [[f32; ROW]; LANES] = std::array::from_fn(|l| {
-                let x = group.get(l).copied().unwrap_or(group[0]);
+                let x = group.get(l).unwrap_or(&group[0]).as_ref();
                 std::array::from_fn(|f| x.get(f).copied().unwrap_or(0.0))
             });
             let mut totals = [[0f32; ROW]; LANES];
@@ -1045,7 +1063,8 @@ impl Forest {
     }
 
     /// The log-odds that a line with features `x` is article text (the sum
-    /// of every tree, as [`Model::logit`] gives it).
+    /// of every tree; [`Model::logit`] up to `f32` rounding, as the additions
+    /// run in another order).
     pub fn logit(&self, x: &[f32]) -> f32 {
         self.trees.iter().fold(self.base, |sum, &tree| {
             sum + self.values[self.leaf(tree, x) as usize]
@@ -1055,7 +1074,7 @@ impl Forest {
     /// For each feature vector, whether its log-odds fall below `cut` (the
     /// line is chrome), with the same answer as comparing [`Forest::logit`]
     /// to `cut`, but without adding trees that cannot change it.
-    pub fn below(&self, xs: &[Vec<f32>], cut: f64) -> Vec<bool> {
+    pub fn below<X: AsRef<[f32]>>(&self, xs: &[X], cut: f64) -> Vec<bool> {
         let mut below = vec![false; xs.len()];
         let mut sums = vec![self.base; xs.len()];
         let mut active: Vec<usize> = (0..xs.len()).collect();
@@ -1063,7 +1082,7 @@ impl Forest {
         // bounds check in the walk.
         let padded: Vec<[f32; ROW]> = xs
             .iter()
-            .map(|x| std::array::from_fn(|f| x.get(f).copied().unwrap_or(0.0)))
+            .map(|x| std::array::from_fn(|f| x.as_ref().get(f).copied().unwrap_or(0.0)))
             .collect();
         for (c, trees) in self.trees.chunks(CHUNK).enumerate() {
             for group in active.chunks(LANES) {
@@ -1088,11 +1107,11 @@ impl Forest {
             let (lo, hi) = (self.rest_min[next], self.rest_max[next]);
             active.retain(|&i| {
                 let sum = f64::from(sums[i]);
-                if sum + hi + ROUNDING < cut {
+                if sum + hi + self.slack < cut {
                     below[i] = true;
                     false
                 } else {
-                    sum + lo - ROUNDING < cut
+                    sum + lo - self.slack < cut
                 }
             });
             if active.is_empty() {
@@ -1191,9 +1210,8 @@ mod tests {
         for (x, logit) in xs.iter().zip(&logits) {
             assert!((forest.logit(x) - logit).abs() < 1e-4);
         }
-        let rows: Vec<&[f32]> = xs.iter().map(Vec::as_slice).collect();
         let named: Vec<usize> = xs.iter().map(|x| model.decisive_feature(x)).collect();
-        assert_eq!(forest.decisive_features(&rows), named);
+        assert_eq!(forest.decisive_features(&xs), named);
         // Cuts on both sides of every line, and right at each line's log-odds:
         // stopping early never changes a decision.
         let mut cuts: Vec<f64> = vec![-20.0, -3.0, 0.0, 1.5, 20.0];
@@ -1207,6 +1225,151 @@ mod tests {
                 .map(|x| f64::from(forest.logit(x)) < cut)
                 .collect();
             assert_eq!(forest.below(&xs, cut), expected, "cut {cut}");
+        }
+    }
+
+    fn leaf(value: f32) -> Node {
+        Node {
+            feature: None,
+            threshold: 0.0,
+            left: 0,
+            right: 0,
+            value,
+        }
+    }
+
+    fn split(feature: u16, threshold: f32, left: u32, right: u32) -> Node {
+        Node {
+            feature: Some(feature),
+            threshold,
+            left,
+            right,
+            value: 0.0,
+        }
+    }
+
+    fn model(base: f32, trees: Vec<Vec<Node>>) -> Model {
+        Model {
+            base,
+            trees,
+            threshold: 0.5,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn big_leaves_widen_the_rounding_slack() {
+        // Sums near 1e6 lose the low bits: 0.3 + 1e6 - 1e6 is 0.3125 in f32.
+        let mut trees = vec![vec![leaf(0.0)]; 16];
+        trees.push(vec![leaf(1e6)]);
+        trees.push(vec![leaf(-1e6)]);
+        let m = model(0.3, trees);
+        let forest = Forest::new(&m);
+        let x = vec![0f32; FEATURES.len()];
+        let sum = f64::from(forest.logit(&x));
+        for cut in [0.29, 0.3, 0.31, sum, sum + 1e-6, 0.33] {
+            assert_eq!(forest.below(&[&x[..]], cut), [sum < cut], "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn a_node_with_two_parents_is_walked_to_its_leaf() {
+        // Node 5 is reached at depth 3 (0 -> 1 -> 2 -> 5) and, later in the
+        // file, at depth 2 (0 -> 4 -> 5): the longest path sets the walk's
+        // depth, or a walk would stop on node 5 itself.
+        let tree = vec![
+            split(0, 0.5, 1, 4),
+            split(1, 0.5, 2, 3),
+            split(2, 0.5, 5, 3),
+            leaf(1.0),
+            split(3, 0.5, 5, 3),
+            split(4, 0.5, 6, 7),
+            leaf(-4.0),
+            leaf(8.0),
+        ];
+        let m = model(0.0, vec![tree]);
+        let forest = Forest::new(&m);
+        for bits in 0..32u8 {
+            let mut x = vec![0f32; FEATURES.len()];
+            for (f, value) in x.iter_mut().take(5).enumerate() {
+                *value = f32::from((bits >> f) & 1);
+            }
+            assert_eq!(forest.logit(&x), m.logit(&x), "x {:?}", &x[..5]);
+            assert_eq!(
+                forest.decisive_features(&[&x[..]]),
+                [m.decisive_feature(&x)]
+            );
+        }
+    }
+
+    #[test]
+    fn words_pack_into_lower_case_keys() {
+        let key = |w: &str| u64::from_le_bytes(format!("{w:\0<8}").as_bytes().try_into().unwrap());
+        let cases: &[(&str, Option<u64>)] = &[
+            ("The", Some(key("the"))),
+            ("DON'T", Some(key("don't"))),
+            ("abcdefgh", Some(key("abcdefgh"))),
+            ("abcdefghi", None),
+            ("f\u{fc}r", None),
+        ];
+        for &(word, want) in cases {
+            assert_eq!(pack(word.as_bytes()), want, "{word}");
+        }
+    }
+
+    #[test]
+    fn stop_words_are_counted_per_language() {
+        let lang = |code: &str| {
+            crate::defaults::STOPWORDS
+                .iter()
+                .position(|(c, _)| *c == code)
+                .unwrap()
+        };
+        let mut buf = String::new();
+        // ASCII line: words are runs of letters, digits and apostrophes.
+        let c = stop_counts("The cat and THE hat, don't 42 x-ray", &mut buf);
+        assert_eq!(c.words, 9);
+        assert_eq!(c.hits[lang("en")], 3, "the, and, THE");
+        // A line with other characters goes through the general path.
+        let c = stop_counts("Der Hund und die Katze f\u{fc}r \u{dc}BER", &mut buf);
+        assert_eq!(c.words, 7);
+        assert!(
+            c.hits[lang("de")] >= 4,
+            "der, und, die, f\u{fc}r, \u{fc}ber"
+        );
+        let c = stop_counts("", &mut buf);
+        assert_eq!((c.words, c.hits.iter().sum::<u32>()), (0, 0));
+    }
+
+    #[test]
+    fn characters_are_counted_by_class() {
+        // [white space, other letters, capitals, digits, the rest]
+        let cases: &[(&str, [u32; 5])] = &[
+            ("", [0; 5]),
+            ("Ab 1!", [1, 1, 1, 1, 1]),
+            ("\u{dc}n\u{ef} 2\u{20ac}", [1, 2, 1, 1, 1]),
+            ("\t\u{b2}\u{2003}", [2, 0, 0, 1, 0]),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(char_classes(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn dates_are_times_or_months_with_years() {
+        let cases: &[(&str, bool)] = &[
+            ("posted at 12:30", true),
+            ("march 3, 2021", true),
+            ("mar 5 1999", true),
+            ("2021", false),
+            ("march madness", false),
+            ("ratio 1:x", false),
+            ("room 1850 in december", false),
+            // A year is any four digits from 1900 to 2099, even inside a word.
+            ("room 2019b in december", true),
+        ];
+        for &(lower, want) in cases {
+            assert_eq!(has_date(lower), want, "{lower}");
         }
     }
 
