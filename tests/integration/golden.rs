@@ -95,3 +95,56 @@ fn cleaning_is_idempotent_on_the_seeds() {
         assert_text_eq(&format!("seed {seed} cleaned twice"), &once, &twice);
     }
 }
+
+/// The classifier's features are what its model was trained on: any change
+/// to their values (even in the last bit) needs a retrained model. This pins
+/// them over the seeds and a page of odd lines: an FNV-1a digest of every
+/// feature's `f32` bits, per page, with the number of lines. The values were
+/// computed by the features' first implementation, the one the shipped model
+/// was trained with, and the faster one gives the same.
+#[test]
+fn classifier_features_keep_their_values() {
+    const WANT: [(&str, usize, u64); 6] = [
+        ("tests/fixtures/seeds/000.txt", 15, 0x6b10_0a94_8a0a_5dd8),
+        ("tests/fixtures/seeds/001.txt", 21, 0x4f6c_5ae5_5998_d060),
+        ("tests/fixtures/seeds/002.txt", 14, 0xd96d_b891_c288_1679),
+        ("tests/fixtures/seeds/003.txt", 12, 0x2fc7_b278_f8da_b9f2),
+        ("tests/fixtures/seeds/004.txt", 8, 0xf780_cd61_76f0_4856),
+        ("odd lines", 9, 0xcf0c_2ce0_e4fc_2e7b),
+    ];
+    let cleaner = Cleaner::new(RuleSet::defaults()).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let got: Vec<(&str, usize, u64)> = WANT
+        .iter()
+        .map(|&(path, ..)| {
+            let doc = match path {
+                "odd lines" => ODD_LINES.as_bytes().to_vec(),
+                path => std::fs::read(root.join(path)).unwrap(),
+            };
+            let lines = cleaner.classifier_input(&doc, None);
+            let views: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+            let mut digest = 0xcbf2_9ce4_8422_2325u64;
+            for value in dechrome::classify::features(&views).iter().flatten() {
+                for byte in value.to_bits().to_le_bytes() {
+                    digest = (digest ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
+                }
+            }
+            (path, lines.len(), digest)
+        })
+        .collect();
+    assert_eq!(got, WANT, "features changed; got {got:#x?}");
+}
+
+/// Lines that take the features' less common paths: non-ASCII letters and
+/// digits, capitals, links, times and dates, quotation marks, separators,
+/// bullets, long words, a copyright line.
+const ODD_LINES: &str = "Home | News | Sport \u{b7} Kultur\n\
+\u{2022} Startseite\n\
+Der B\u{fc}rgermeister sagte am Dienstag, dass die alte Br\u{fc}cke f\u{fc}r immer geschlossen bleibt.\n\
+\u{ab}Wir haben keine Wahl\u{bb}, sagte er \u{fc}ber die Pl\u{e4}ne der Stadt und ihre Kosten.\n\
+POSTED MARCH 3, 2021 AT 12:30 BY ADMIN\n\
+Visit https://example.com or WWW.EXAMPLE.ORG, write to desk@example.com.\n\
+\u{201c}It\u{2019}s the longest word: pneumonoultramicroscopicsilicovolcanoconiosis,\u{201d} she said. Then she left! Why? Nobody knows.\n\
+\u{a9} Copyright 2024 Example Media \u{2014} All rights reserved\n\
+\u{661}\u{662}\u{663} \u{39a}\u{391}\u{39b}\u{397} \u{3bc}\u{3ad}\u{3c1}\u{3b1}\n\
+\u{130}stanbul K\u{212a} \u{17f}ome - words / and more\n";
