@@ -267,8 +267,8 @@ for command, label in (
             f"| per-file overhead ({label}): {small_n:,} files vs the same bytes as one JSONL shard, "
             f"wall (CPU) | {overhead:.0f} µs ({cpu:.0f} µs) | < 50 µs | {met} |"
         )
-# Creating a file is the file system's work, and with -o every input needs
-# one: `cp -r` of the same files (read, create, write each) is that floor.
+# For scale: what copying the same files costs (read, create, write each),
+# the file system's share of any per-file output.
 copy = get("cp -r (the file system's floor)", "small files")
 if copy:
     floor = copy["wall_s"] / small_n * 1e6
@@ -276,14 +276,6 @@ if copy:
         f"| cp -r of the {small_n:,} files: the file system's own cost per file, wall (CPU) | "
         f"{floor:.0f} µs ({copy['cpu_s'] / small_n * 1e6:.0f} µs) | (information) | |"
     )
-    for command, label in (("dechrome -j1 -o", "default"), ("dechrome -j1 -o rules only", "rules only")):
-        files, twin = get(command, "small files"), get(command, "small JSONL")
-        if files and twin:
-            beyond = (files["wall_s"] - twin["wall_s"]) / small_n * 1e6 - floor
-            met = "(information)"
-            ratios.append(
-                f"| per-file overhead beyond cp -r's ({label}, -o), wall | {beyond:.0f} µs | < 50 µs | {met} |"
-            )
 rules_only = get("dechrome -j1 rules only", "JSONL")
 if j1 and rules_only:
     share = (j1["cpu_s"] - rules_only["cpu_s"]) / j1["cpu_s"]
