@@ -273,7 +273,7 @@ copy = get("cp -r (the file system's floor)", "small files")
 if copy:
     floor = copy["wall_s"] / small_n * 1e6
     ratios.append(
-        f"| cp -r of the {small_n:,} files: the file system's own cost per file, wall (CPU) | "
+        f"| cp -r of the {small_n:,} files, per file (read, create, write), wall (CPU) | "
         f"{floor:.0f} µs ({copy['cpu_s'] / small_n * 1e6:.0f} µs) | (information) | |"
     )
 rules_only = get("dechrome -j1 rules only", "JSONL")
