@@ -171,85 +171,66 @@ struct StopCounts {
     hits: [u32; LANGUAGES],
 }
 
-/// Counts the stop words of a normalised line, lower-casing each word into
-/// `buf` (ASCII words in place on the stack).
+/// The languages (bits of [`stopwords`]) whose stop lists have `word`, a
+/// run of letters, digits and apostrophes; `ascii` when it is all ASCII.
+/// Non-packable words are lower-cased into `buf`.
+fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32 {
+    let bits = if ascii {
+        if let Some(key) = pack(word.as_bytes()) {
+            stop.short.get(&key)
+        } else if word.len() > stop.longest {
+            // (Lower-casing keeps an ASCII word's length, not every other's.)
+            None
+        } else {
+            buf.clear();
+            buf.push_str(word);
+            buf.make_ascii_lowercase();
+            stop.long.get(buf.as_str())
+        }
+    } else {
+        buf.clear();
+        buf.extend(word.chars().flat_map(char::to_lowercase));
+        match pack(buf.as_bytes()) {
+            Some(key) => stop.short.get(&key),
+            None => stop.long.get(buf.as_str()),
+        }
+    };
+    bits.copied().unwrap_or(0)
+}
+
+/// Counts the words and stop words of a normalised line.
 fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
     let stop = stopwords();
     let mut counts = StopCounts {
         words: 0,
         hits: [0; LANGUAGES],
     };
-    let add = |counts: &mut StopCounts, bits: Option<&u32>| {
-        let mut bits = bits.copied().unwrap_or(0);
+    let mut count = |word: &str, ascii: bool| {
+        counts.words += 1;
+        let mut bits = stop_bits(stop, word, ascii, buf);
         while bits != 0 {
             counts.hits[bits.trailing_zeros() as usize] += 1;
             bits &= bits - 1;
         }
     };
+    let bytes = line.as_bytes();
     if line.is_ascii() {
-        // The common case in one loop: each word's key packed while it is
-        // read, no decoding, no second pass over the word.
-        let bytes = line.as_bytes();
+        // The common case: no decoding.
         let in_word = |b: u8| b.is_ascii_alphanumeric() || b == b'\'';
         let mut i = 0;
         while i < bytes.len() {
-            if !in_word(bytes[i]) {
-                i += 1;
-                continue;
-            }
             let start = i;
-            let mut key = 0u64;
             while i < bytes.len() && in_word(bytes[i]) {
-                if i - start < 8 {
-                    key |= u64::from(bytes[i].to_ascii_lowercase()) << (8 * (i - start));
-                }
                 i += 1;
             }
-            counts.words += 1;
-            let word = &line[start..i];
-            let bits = if word.len() <= 8 {
-                stop.short.get(&key)
-            } else if word.len() > stop.longest {
-                None
+            if i > start {
+                count(&line[start..i], true);
             } else {
-                buf.clear();
-                buf.push_str(word);
-                buf.make_ascii_lowercase();
-                stop.long.get(buf.as_str())
-            };
-            add(&mut counts, bits);
+                i += 1;
+            }
         }
         return counts;
     }
-    let mut count = |word: &str, ascii: bool| {
-        counts.words += 1;
-        // (Lower-casing keeps an ASCII word's length, not every other's.)
-        if ascii && word.len() > stop.longest {
-            return;
-        }
-        let bits = match pack(word.as_bytes()) {
-            Some(key) => stop.short.get(&key),
-            None if ascii && word.len() <= 64 => {
-                let mut lower = [0u8; 64];
-                let lower = &mut lower[..word.len()];
-                lower.copy_from_slice(word.as_bytes());
-                lower.make_ascii_lowercase();
-                std::str::from_utf8(lower)
-                    .ok()
-                    .and_then(|w| stop.long.get(w))
-            }
-            None => {
-                buf.clear();
-                buf.extend(word.chars().flat_map(char::to_lowercase));
-                match pack(buf.as_bytes()) {
-                    Some(key) => stop.short.get(&key),
-                    None => stop.long.get(buf.as_str()),
-                }
-            }
-        };
-        add(&mut counts, bits);
-    };
-    let bytes = line.as_bytes();
     let (mut i, mut start, mut ascii) = (0, None, true);
     while i < bytes.len() {
         let b = bytes[i];

@@ -406,22 +406,15 @@ fn classify_lines(
     if over && !settings.classifier_flag_only {
         return true;
     }
-    let removed: Vec<(usize, &[f32])> = live
-        .iter()
-        .zip(&remove)
-        .zip(&x)
-        .filter(|((_, r), _)| **r)
-        .map(|((&i, _), x)| (i, x.as_slice()))
-        .collect();
-    let features = if name_features {
-        let rows: Vec<&[f32]> = removed.iter().map(|&(_, x)| x).collect();
+    // Positions (in `live`) of the lines to remove.
+    let removed: Vec<usize> = (0..live.len()).filter(|&k| remove[k]).collect();
+    let features = name_features.then(|| {
+        let rows: Vec<&Vec<f32>> = removed.iter().map(|&k| &x[k]).collect();
         forest.decisive_features(&rows)
-    } else {
-        Vec::new()
-    };
-    for (k, &(i, _)) in removed.iter().enumerate() {
-        let feature = features.get(k).map(|&f| f as u16);
-        page.remove(i, Cause::Classifier(feature));
+    });
+    for (j, &k) in removed.iter().enumerate() {
+        let feature = features.as_ref().map(|f| f[j] as u16);
+        page.remove(live[k], Cause::Classifier(feature));
     }
     over
 }
