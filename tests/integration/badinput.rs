@@ -17,7 +17,7 @@ use dechrome::batch::{discover, Batch, Destination, Event, Options};
 use dechrome::format::{Compression, Output};
 use dechrome::{Cleaner, RuleSet};
 
-use crate::util::{dechrome, fixtures, stderr_of, tree};
+use crate::util::{dechrome, fixtures, stderr_of, tree, RunExt};
 
 fn default_cleaner() -> Cleaner {
     Cleaner::new(RuleSet::defaults()).unwrap()
@@ -387,12 +387,8 @@ fn a_full_disk_fails_clearly() {
         .arg("--stats")
         .arg(&stats)
         .arg(fixtures().join("seeds/000.txt"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert!(String::from_utf8_lossy(&out).contains("\"documents\": 1"));
+        .success_stdout();
+    assert!(out.contains("\"documents\": 1"));
     assert!(std::fs::symlink_metadata(&stats).unwrap().is_symlink());
 }
 

@@ -303,13 +303,8 @@ fn wet_converts_to_jsonl() {
     let out = dechrome()
         .args(["--format", "jsonl"])
         .write_stdin(wet)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let lines: Vec<Value> = String::from_utf8(out)
-        .unwrap()
+        .success_stdout();
+    let lines: Vec<Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -340,13 +335,8 @@ fn host_scoped_rules_follow_the_record_url() {
         .args(["--format", "jsonl", "--url-key", "meta.url", "-r"])
         .arg(&rules)
         .write_stdin(jsonl)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let texts: Vec<String> = String::from_utf8(out)
-        .unwrap()
+        .success_stdout();
+    let texts: Vec<String> = out
         .lines()
         .map(|l| {
             serde_json::from_str::<Value>(l).unwrap()["text"]
@@ -446,13 +436,8 @@ fn explain_as_json_lines() {
     let out = dechrome()
         .args(["--explain", "--format", "json"])
         .arg(fixtures().join("seeds/004.txt"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let first: Value =
-        serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+        .success_stdout();
+    let first: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert_eq!(first["line"], 1);
     assert_eq!(first["action"], "line");
     assert!(first["origin"]

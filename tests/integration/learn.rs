@@ -144,16 +144,11 @@ fn learn_writes_to_stdout_and_proposes_nothing_below_the_thresholds() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("corpus");
     corpus(&input);
-    let out = dechrome()
+    let rules = dechrome()
         .arg("learn")
         .arg(&input)
         .args(["--min-docs", "100", "--host-min-docs", "100"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let rules = String::from_utf8(out).unwrap();
+        .success_stdout();
     assert!(
         rules.contains("# No line reached the thresholds"),
         "{rules}"

@@ -97,15 +97,10 @@ Most read\nTop stories\nOpinion\nCulture\nTravel\n";
 #[test]
 fn the_classifier_is_named_and_the_bias_knob_moves_it() {
     let explain = |bias: &str| {
-        let out = dechrome()
+        dechrome()
             .args(["--explain", "--color", "never", &format!("--bias={bias}")])
             .write_stdin(MENU_AND_PROSE)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
+            .success_stdout()
     };
     let default = explain("0");
     assert!(default.contains("classifier (decided by "), "{default}");
@@ -159,12 +154,8 @@ fn the_over_removal_guard_keeps_a_document_intact() {
         .arg("--stats")
         .arg(&stats)
         .write_stdin(MENU_AND_PROSE)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(String::from_utf8(out).unwrap(), MENU_AND_PROSE);
+        .success_stdout();
+    assert_eq!(out, MENU_AND_PROSE);
     let stats: Value = serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
     assert_eq!(stats["over_removal_guarded"], 1);
     assert!(stats["rules"]
