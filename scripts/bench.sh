@@ -12,6 +12,9 @@
 #   SMALL_KB      their size, KB [10]
 #   JUSTEXT_DOCS  documents of the jusText sample [300]
 #   REPEAT        rounds; each command's best wall time is kept [3]
+#   MEMORY_FS     a memory file system (tmpfs) for a second run of the
+#                 many-small-files case, without the disk's cost of making
+#                 files [/dev/shm; empty to skip]
 #
 # Needs cargo, python3 (with venv), /usr/bin/time, gzip and zstd; installs
 # `time` and `zstd` with apt-get when missing, and jusText 3.0.2 (with
@@ -27,6 +30,7 @@ small_files=${SMALL_FILES:-10000}
 small_kb=${SMALL_KB:-10}
 justext_docs=${JUSTEXT_DOCS:-300}
 repeat=${REPEAT:-3}
+memory_fs=${MEMORY_FS-/dev/shm}
 work=${1:-$(mktemp -d -t dechrome-bench.XXXXXX)}
 [ -d "$devset" ] || { echo "bench.sh: no development set at $devset (set DEVSET)" >&2; exit 2; }
 mkdir -p "$work"
@@ -160,6 +164,18 @@ commands=(
   "dechrome -j1 rules only, to stdout|small files|$small_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small") > /dev/null"
   "dechrome -j1 rules only, to stdout|small JSONL|$small_jsonl_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small.jsonl") > /dev/null"
 )
+# The many-small-files case again on a memory file system: what the files
+# cost dechrome itself, apart from what the disk charges for making them.
+if [ -n "$memory_fs" ] && [ -d "$memory_fs" ] && [ -w "$memory_fs" ]; then
+  mem=$(mktemp -d "$memory_fs/dechrome-bench.XXXXXX")
+  trap 'rm -rf "$mem"' EXIT
+  cp -r "$work/small" "$work/small.jsonl" "$mem/"
+  commands+=(
+    "dechrome -j1 -o, on tmpfs|small files|$small_bytes|$small_files|1|$(q "$dechrome") -j1 -o $(q "$mem/out") $(q "$mem/small")"
+    "dechrome -j1 -o, on tmpfs|small JSONL|$small_jsonl_bytes|$small_files|1|$(q "$dechrome") -j1 -o $(q "$mem/out") $(q "$mem/small.jsonl")"
+    "cp -r, on tmpfs|small files|$small_bytes|$small_files|1|cp -r $(q "$mem/small") $(q "$mem/out")"
+  )
+fi
 if "$venv/bin/python" -c 'import justext' 2> /dev/null; then
   commands+=("jusText (Python)|sample JSONL|$sample_bytes|$sample_docs|1|$(q "$venv/bin/python") $(q "$repo/scripts/peers/justext_peer.py") $(q "$work/sample.jsonl") > /dev/null")
 fi
@@ -177,7 +193,7 @@ for ((round = 1; round <= repeat; round++)); do
     IFS='|' read -r name input _ _ _ cmd <<< "$spec"
     key="$name|$input"
     log "round $round/$repeat: $name on $input"
-    rm -rf "$out"
+    rm -rf "$out" "${mem:-$out}/out"
     if ! eval "/usr/bin/time -f '%e %M %U %S' -o $(q "$work/time.txt") $cmd" 2> "$work/stderr.txt"; then
       echo "bench.sh: failed: $cmd" >&2
       cat "$work/stderr.txt" >&2
@@ -255,6 +271,7 @@ ratio("dechrome -j1 / C4 Python (docs/s per core)", j1, get("C4 line rules (Pyth
 # machine; the rules-only pair (classifier off) has far less work to hide it.
 for command, label in (
     ("dechrome -j1 -o", "default, -o"),
+    ("dechrome -j1 -o, on tmpfs", "default, -o, on tmpfs: dechrome's own share"),
     ("dechrome -j1 -o rules only", "rules only, -o"),
     ("dechrome -j1 rules only, to stdout", "rules only, to stdout: reading side only"),
 ):
@@ -269,13 +286,14 @@ for command, label in (
         )
 # For scale: what copying the same files costs (read, create, write each),
 # the file system's share of any per-file output.
-copy = get("cp -r (the file system's floor)", "small files")
-if copy:
-    floor = copy["wall_s"] / small_n * 1e6
-    ratios.append(
-        f"| cp -r of the {small_n:,} files, per file (read, create, write), wall (CPU) | "
-        f"{floor:.0f} µs ({copy['cpu_s'] / small_n * 1e6:.0f} µs) | (information) | |"
-    )
+for command, where in (("cp -r (the file system's floor)", ""), ("cp -r, on tmpfs", ", on tmpfs")):
+    copy = get(command, "small files")
+    if copy:
+        floor = copy["wall_s"] / small_n * 1e6
+        ratios.append(
+            f"| cp -r of the {small_n:,} files{where}, per file (read, create, write), wall (CPU) | "
+            f"{floor:.0f} µs ({copy['cpu_s'] / small_n * 1e6:.0f} µs) | (information) | |"
+        )
 rules_only = get("dechrome -j1 rules only", "JSONL")
 if j1 and rules_only:
     share = (j1["cpu_s"] - rules_only["cpu_s"]) / j1["cpu_s"]

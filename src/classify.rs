@@ -885,7 +885,10 @@ impl Model {
 /// 16-byte nodes (four to a cache line). A leaf's children are itself, so a
 /// walk of a tree's full depth ends on the right leaf whatever the path
 /// length: no branch on "is this a leaf", and several lines can walk the
-/// same tree side by side, their loads overlapping.
+/// same tree side by side, their loads overlapping. [`Forest::below`], the
+/// hot path, walks a second copy of the trees grown into complete binary
+/// trees (children found by arithmetic, not loaded) when they are at most
+/// 8 deep, as trained models are.
 ///
 /// [`Forest::below`] only needs to know on which side of the cut a line's
 /// log-odds fall, so it stops adding trees once the trees still to come
@@ -908,9 +911,72 @@ pub struct Forest {
     /// More than the rounding error of the whole `f32` sum can be: a line
     /// this close to the cut goes on to the next trees.
     slack: f64,
+    /// The same trees as complete binary trees, for [`Forest::below`] (when
+    /// none is deeper than [`COMPLETE_MAX_DEPTH`]).
+    complete: Option<Complete>,
 }
 
-/// One node: go to `children[1]` when `x[feature] > threshold`.
+/// Every tree grown into a complete binary tree of one depth `depth`: node
+/// `i`'s children are `2i + 1` and `2i + 2`, so a step of the walk loads no
+/// child index, only the node's feature and threshold. A leaf above the full
+/// depth becomes a subtree whose every leaf is a copy of its value, so every
+/// walk ends on a leaf with the value the model's own walk ends on.
+#[derive(Clone, Debug, PartialEq)]
+struct Complete {
+    depth: u32,
+    /// Per tree, `2^depth` entries (the last unused): each inner node's
+    /// feature...
+    features: Vec<u8>,
+    /// ... and threshold: go right unless `x[feature] <= threshold`.
+    thresholds: Vec<f32>,
+    /// Per tree, `2^depth` leaf values.
+    leaves: Vec<f32>,
+}
+
+/// The deepest trees [`Complete`] lays out (2^8 leaves a tree); a model with
+/// deeper trees is walked node by node.
+const COMPLETE_MAX_DEPTH: u32 = 8;
+
+impl Complete {
+    fn new(model: &Model, depth: u32) -> Complete {
+        let width = 1usize << depth;
+        let mut c = Complete {
+            depth,
+            features: vec![0; width * model.trees.len()],
+            thresholds: vec![0.0; width * model.trees.len()],
+            leaves: vec![0.0; width * model.trees.len()],
+        };
+        for (t, tree) in model.trees.iter().enumerate() {
+            c.fill(t, tree, 0, 0);
+        }
+        c
+    }
+
+    /// Lays out the subtree of `tree` under `node` at position `at` of tree
+    /// `t`. Recursion depth is at most `self.depth`.
+    fn fill(&mut self, t: usize, tree: &[Node], node: u32, at: usize) {
+        let width = 1usize << self.depth;
+        let n = &tree[node as usize];
+        if at >= width - 1 {
+            self.leaves[t * width + at + 1 - width] = n.value;
+            return;
+        }
+        // A leaf above the full depth fills both children's places with
+        // itself: whichever way a walk goes, it ends on a copy.
+        let (left, right) = match n.feature {
+            Some(feature) => {
+                self.features[t * width + at] = feature as u8;
+                self.thresholds[t * width + at] = n.threshold;
+                (n.left, n.right)
+            }
+            None => (node, node),
+        };
+        self.fill(t, tree, left, 2 * at + 1);
+        self.fill(t, tree, right, 2 * at + 2);
+    }
+}
+
+/// One node: go to `children[1]` unless `x[feature] <= threshold`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct FlatNode {
     threshold: f32,
@@ -938,6 +1004,7 @@ impl Forest {
             rest_max: vec![0.0; model.trees.len() + 1],
             rest_min: vec![0.0; model.trees.len() + 1],
             slack: 0.0,
+            complete: None,
         };
         for tree in &model.trees {
             let offset = f.nodes.len() as u32;
@@ -989,6 +1056,12 @@ impl Forest {
         let bound = f64::from(model.base).abs() + f.slack;
         let additions = model.trees.len() as f64 + 1.0;
         f.slack = 2.0 * additions * bound * f64::from(f32::EPSILON / 2.0) + 1e-9;
+        let depth = f.trees.iter().map(|&(_, d)| d).max().unwrap_or(0);
+        // Feature indices fit a byte: `Model::parse` refuses any beyond FEATURES.
+        const _: () = assert!(FEATURES.len() <= 256);
+        if depth <= COMPLETE_MAX_DEPTH {
+            f.complete = Some(Complete::new(model, depth));
+        }
         f
     }
 
@@ -998,7 +1071,7 @@ impl Forest {
         let mut at = root;
         for _ in 0..depth {
             let node = &self.nodes[at as usize];
-            at = node.children[usize::from(x[node.feature as usize] > node.threshold)];
+            at = node.children[usize::from(goes_right(x[node.feature as usize], node.threshold))];
         }
         at
     }
@@ -1020,7 +1093,7 @@ impl Forest {
                     for l in 0..LANES {
                         let node = &self.nodes[at[l] as usize];
                         let f = node.feature as usize & (ROW - 1);
-                        let next = node.children[usize::from(x[l][f] > node.threshold)];
+                        let next = node.children[usize::from(goes_right(x[l][f], node.threshold))];
                         // At a leaf (its own child) add -0.0, which changes no sum.
                         let change = if next == at[l] {
                             -0.0
@@ -1069,18 +1142,15 @@ impl Forest {
             for group in active.chunks(LANES) {
                 // A short last group repeats its first line in the spare lanes.
                 let lane = |l: usize| group.get(l).copied().unwrap_or(group[0]);
-                let x: [&[f32; ROW]; LANES] = std::array::from_fn(|l| &padded[lane(l)]);
-                for &(root, depth) in trees {
-                    let mut at = [root; LANES];
-                    for _ in 0..depth {
-                        for l in 0..LANES {
-                            let node = &self.nodes[at[l] as usize];
-                            let value = x[l][node.feature as usize & (ROW - 1)];
-                            at[l] = node.children[usize::from(value > node.threshold)];
-                        }
+                match &self.complete {
+                    Some(complete) => {
+                        // The group's rows side by side: one base address.
+                        let x: [[f32; ROW]; LANES] = std::array::from_fn(|l| padded[lane(l)]);
+                        complete.add(c * CHUNK..c * CHUNK + trees.len(), &x, group, &mut sums)
                     }
-                    for (&i, &leaf) in group.iter().zip(&at) {
-                        sums[i] += self.values[leaf as usize];
+                    None => {
+                        let x: [&[f32; ROW]; LANES] = std::array::from_fn(|l| &padded[lane(l)]);
+                        self.add(trees, &x, group, &mut sums)
                     }
                 }
             }
@@ -1104,6 +1174,106 @@ impl Forest {
         }
         below
     }
+}
+
+impl Forest {
+    /// Adds to `sums[group[l]]` the leaf of each of `trees` that lane `l`'s
+    /// row `x[l]` walks to, node by node.
+    fn add(
+        &self,
+        trees: &[(u32, u32)],
+        x: &[&[f32; ROW]; LANES],
+        group: &[usize],
+        sums: &mut [f32],
+    ) {
+        for &(root, depth) in trees {
+            let mut at = [root; LANES];
+            for _ in 0..depth {
+                for l in 0..LANES {
+                    let node = &self.nodes[at[l] as usize];
+                    let value = x[l][node.feature as usize & (ROW - 1)];
+                    at[l] = node.children[usize::from(goes_right(value, node.threshold))];
+                }
+            }
+            for (&i, &leaf) in group.iter().zip(&at) {
+                sums[i] += self.values[leaf as usize];
+            }
+        }
+    }
+}
+
+impl Complete {
+    /// [`Forest::add`] over the complete layout: the same leaves, added in
+    /// the same order.
+    fn add(
+        &self,
+        trees: std::ops::Range<usize>,
+        x: &[[f32; ROW]; LANES],
+        group: &[usize],
+        sums: &mut [f32],
+    ) {
+        match self.depth {
+            0 => self.add_fixed::<1>(trees, x, group, sums),
+            1 => self.add_fixed::<2>(trees, x, group, sums),
+            2 => self.add_fixed::<4>(trees, x, group, sums),
+            3 => self.add_fixed::<8>(trees, x, group, sums),
+            4 => self.add_fixed::<16>(trees, x, group, sums),
+            5 => self.add_fixed::<32>(trees, x, group, sums),
+            6 => self.add_fixed::<64>(trees, x, group, sums),
+            7 => self.add_fixed::<128>(trees, x, group, sums),
+            _ => self.add_fixed::<256>(trees, x, group, sums),
+        }
+    }
+
+    /// [`Complete::add`] for trees of `W` = 2^depth leaves: every index is
+    /// masked to `W`, so the walk has no bounds checks (a walk of `depth`
+    /// steps stays under `W - 1` before its last step).
+    fn add_fixed<const W: usize>(
+        &self,
+        trees: std::ops::Range<usize>,
+        x: &[[f32; ROW]; LANES],
+        group: &[usize],
+        sums: &mut [f32],
+    ) {
+        // Each lane's running sum: the same additions in the same order.
+        let mut acc: [f32; LANES] = std::array::from_fn(|l| group.get(l).map_or(0.0, |&i| sums[i]));
+        for t in trees {
+            let features: &[u8; W] = self.features[t * W..][..W]
+                .try_into()
+                .expect("W features a tree");
+            let thresholds: &[f32; W] = self.thresholds[t * W..][..W]
+                .try_into()
+                .expect("W thresholds a tree");
+            let leaves: &[f32; W] = self.leaves[t * W..][..W]
+                .try_into()
+                .expect("W leaves a tree");
+            let mut at = [0usize; LANES];
+            for _ in 0..W.trailing_zeros() {
+                for l in 0..LANES {
+                    let i = at[l] & (W - 1);
+                    let value = x[l][usize::from(features[i]) & (ROW - 1)];
+                    at[l] = 2 * i + 1 + usize::from(goes_right(value, thresholds[i]));
+                }
+            }
+            for (sum, &leaf) in acc.iter_mut().zip(&at) {
+                *sum += leaves[(leaf + 1 - W) & (W - 1)];
+            }
+        }
+        for (&i, &sum) in group.iter().zip(&acc) {
+            sums[i] = sum;
+        }
+    }
+}
+
+/// The model's rule, `x <= threshold` goes left, as the fast walks ask it:
+/// a NaN goes right, as in [`Model::logit`].
+#[inline]
+#[allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    reason = "the negation is the point: NaNs on either side go right"
+)]
+fn goes_right(value: f32, threshold: f32) -> bool {
+    !(value <= threshold)
 }
 
 fn child(node: &Node, x: &[f32]) -> u32 {
@@ -1253,6 +1423,77 @@ mod tests {
         }
     }
 
+    /// A tree of random splits whose leaves sit at random depths, up to
+    /// `depth` (a small linear congruential generator: the same every run).
+    fn random_tree(seed: &mut u64, depth: u32) -> Vec<Node> {
+        fn grow(tree: &mut Vec<Node>, seed: &mut u64, depth: u32) -> u32 {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = *seed >> 33;
+            let at = tree.len() as u32;
+            if depth == 0 || r % 4 == 0 {
+                tree.push(leaf((r % 2001) as f32 / 1000.0 - 1.0));
+                return at;
+            }
+            tree.push(split((r % 7) as u16, (r % 5) as f32 - 2.0, 0, 0));
+            let left = grow(tree, seed, depth - 1);
+            let right = grow(tree, seed, depth - 1);
+            tree[at as usize].left = left;
+            tree[at as usize].right = right;
+            at
+        }
+        let mut tree = Vec::new();
+        grow(&mut tree, seed, depth);
+        tree
+    }
+
+    #[test]
+    fn both_layouts_decide_like_the_whole_sum() {
+        // Depth 7 is laid out as complete trees (leaves above the full depth
+        // grown down); depth 10 is walked node by node. Each is also run
+        // with the other walk where it can be, and with NaN features.
+        let mut seed = 7;
+        for depth in [7, 10] {
+            let trees = (0..40).map(|_| random_tree(&mut seed, depth)).collect();
+            let m = model(0.1, trees);
+            let forest = Forest::new(&m);
+            assert_eq!(forest.complete.is_some(), depth <= COMPLETE_MAX_DEPTH);
+            let node_by_node = Forest {
+                complete: None,
+                ..forest.clone()
+            };
+            let xs: Vec<Vec<f32>> = (0..37)
+                .map(|k| {
+                    (0..FEATURES.len())
+                        .map(|f| match (k * 7 + f * 3) % 11 {
+                            10 => f32::NAN,
+                            v => v as f32 / 2.0 - 2.5,
+                        })
+                        .collect()
+                })
+                .collect();
+            for x in &xs {
+                // (The same sum up to rounding: `Model::logit` adds in another order.)
+                assert!((forest.logit(x) - m.logit(x)).abs() < 1e-4);
+            }
+            let mut cuts = vec![-30.0, 0.0, 30.0];
+            cuts.extend(xs.iter().map(|x| f64::from(forest.logit(x))));
+            for cut in cuts {
+                let expected: Vec<bool> = xs
+                    .iter()
+                    .map(|x| f64::from(forest.logit(x)) < cut)
+                    .collect();
+                assert_eq!(forest.below(&xs, cut), expected, "depth {depth}, cut {cut}");
+                assert_eq!(
+                    node_by_node.below(&xs, cut),
+                    expected,
+                    "depth {depth}, cut {cut}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_node_with_two_parents_is_walked_to_its_leaf() {
         // Node 5 is reached at depth 3 (0 -> 1 -> 2 -> 5) and, later in the
@@ -1280,6 +1521,9 @@ mod tests {
                 forest.decisive_features(&[&x[..]]),
                 [m.decisive_feature(&x)]
             );
+            let sum = f64::from(m.logit(&x));
+            assert_eq!(forest.below(&[&x[..]], sum + 0.5), [true]);
+            assert_eq!(forest.below(&[&x[..]], sum - 0.5), [false]);
         }
     }
 
