@@ -1130,62 +1130,69 @@ impl Forest {
     /// to `cut`, but without adding trees that cannot change it.
     pub fn below<X: AsRef<[f32]>>(&self, xs: &[X], cut: f64) -> Vec<bool> {
         let mut below = vec![false; xs.len()];
-        let mut sums = vec![self.base; xs.len()];
-        let mut active: Vec<usize> = (0..xs.len()).collect();
-        // Fixed-size rows: a feature index masked to the row's size needs no
-        // bounds check in the walk.
-        let padded: Vec<[f32; ROW]> = xs
+        // The lines still undecided: their positions, fixed-size rows (a
+        // feature index masked to the row's size needs no bounds check) and
+        // sums, side by side. A decided line leaves by a swap with the last
+        // (the order of the walk changes no line's own sum), so a group of
+        // lanes is a run of rows as they lie: no copying.
+        let mut lines: Vec<usize> = (0..xs.len()).collect();
+        let mut rows: Vec<[f32; ROW]> = xs
             .iter()
             .map(|x| std::array::from_fn(|f| x.as_ref().get(f).copied().unwrap_or(0.0)))
             .collect();
+        let mut sums = vec![self.base; xs.len()];
         for (c, trees) in self.trees.chunks(CHUNK).enumerate() {
-            for group in active.chunks(LANES) {
-                // A short last group repeats its first line in the spare lanes.
-                let lane = |l: usize| group.get(l).copied().unwrap_or(group[0]);
+            for (group, sums) in rows.chunks(LANES).zip(sums.chunks_mut(LANES)) {
+                // A short last group repeats its first row in the spare lanes.
+                let full: [[f32; ROW]; LANES];
+                let x: &[[f32; ROW]; LANES] = match group.try_into() {
+                    Ok(x) => x,
+                    Err(_) => {
+                        full = std::array::from_fn(|l| *group.get(l).unwrap_or(&group[0]));
+                        &full
+                    }
+                };
                 match &self.complete {
-                    Some(complete) => {
-                        // The group's rows side by side: one base address.
-                        let x: [[f32; ROW]; LANES] = std::array::from_fn(|l| padded[lane(l)]);
-                        complete.add(c * CHUNK..c * CHUNK + trees.len(), &x, group, &mut sums)
-                    }
-                    None => {
-                        let x: [&[f32; ROW]; LANES] = std::array::from_fn(|l| &padded[lane(l)]);
-                        self.add(trees, &x, group, &mut sums)
-                    }
+                    Some(complete) => complete.add(c * CHUNK..c * CHUNK + trees.len(), x, sums),
+                    None => self.add(trees, x, sums),
                 }
             }
             let next = (c * CHUNK + trees.len()).min(self.trees.len());
             let (lo, hi) = (self.rest_min[next], self.rest_max[next]);
-            active.retain(|&i| {
-                let sum = f64::from(sums[i]);
-                if sum + hi + self.slack < cut {
-                    below[i] = true;
-                    false
+            let mut k = 0;
+            while k < lines.len() {
+                let sum = f64::from(sums[k]);
+                let decided = if sum + hi + self.slack < cut {
+                    Some(true)
+                } else if sum + lo - self.slack >= cut {
+                    Some(false)
                 } else {
-                    sum + lo - self.slack < cut
+                    None
+                };
+                match decided {
+                    Some(side) => {
+                        below[lines.swap_remove(k)] = side;
+                        rows.swap_remove(k);
+                        sums.swap_remove(k);
+                    }
+                    None => k += 1,
                 }
-            });
-            if active.is_empty() {
+            }
+            if lines.is_empty() {
                 break;
             }
         }
-        for i in active {
-            below[i] = f64::from(sums[i]) < cut;
+        for (i, sum) in lines.into_iter().zip(sums) {
+            below[i] = f64::from(sum) < cut;
         }
         below
     }
 }
 
 impl Forest {
-    /// Adds to `sums[group[l]]` the leaf of each of `trees` that lane `l`'s
-    /// row `x[l]` walks to, node by node.
-    fn add(
-        &self,
-        trees: &[(u32, u32)],
-        x: &[&[f32; ROW]; LANES],
-        group: &[usize],
-        sums: &mut [f32],
-    ) {
+    /// Adds to `sums[l]` the leaf of each of `trees` that lane `l`'s row
+    /// `x[l]` walks to, node by node (`sums` may be shorter than the lanes).
+    fn add(&self, trees: &[(u32, u32)], x: &[[f32; ROW]; LANES], sums: &mut [f32]) {
         for &(root, depth) in trees {
             let mut at = [root; LANES];
             for _ in 0..depth {
@@ -1195,8 +1202,8 @@ impl Forest {
                     at[l] = node.children[usize::from(goes_right(value, node.threshold))];
                 }
             }
-            for (&i, &leaf) in group.iter().zip(&at) {
-                sums[i] += self.values[leaf as usize];
+            for (sum, &leaf) in sums.iter_mut().zip(&at) {
+                *sum += self.values[leaf as usize];
             }
         }
     }
@@ -1205,23 +1212,17 @@ impl Forest {
 impl Complete {
     /// [`Forest::add`] over the complete layout: the same leaves, added in
     /// the same order.
-    fn add(
-        &self,
-        trees: std::ops::Range<usize>,
-        x: &[[f32; ROW]; LANES],
-        group: &[usize],
-        sums: &mut [f32],
-    ) {
+    fn add(&self, trees: std::ops::Range<usize>, x: &[[f32; ROW]; LANES], sums: &mut [f32]) {
         match self.depth {
-            0 => self.add_fixed::<1>(trees, x, group, sums),
-            1 => self.add_fixed::<2>(trees, x, group, sums),
-            2 => self.add_fixed::<4>(trees, x, group, sums),
-            3 => self.add_fixed::<8>(trees, x, group, sums),
-            4 => self.add_fixed::<16>(trees, x, group, sums),
-            5 => self.add_fixed::<32>(trees, x, group, sums),
-            6 => self.add_fixed::<64>(trees, x, group, sums),
-            7 => self.add_fixed::<128>(trees, x, group, sums),
-            _ => self.add_fixed::<256>(trees, x, group, sums),
+            0 => self.add_fixed::<1>(trees, x, sums),
+            1 => self.add_fixed::<2>(trees, x, sums),
+            2 => self.add_fixed::<4>(trees, x, sums),
+            3 => self.add_fixed::<8>(trees, x, sums),
+            4 => self.add_fixed::<16>(trees, x, sums),
+            5 => self.add_fixed::<32>(trees, x, sums),
+            6 => self.add_fixed::<64>(trees, x, sums),
+            7 => self.add_fixed::<128>(trees, x, sums),
+            _ => self.add_fixed::<256>(trees, x, sums),
         }
     }
 
@@ -1232,11 +1233,10 @@ impl Complete {
         &self,
         trees: std::ops::Range<usize>,
         x: &[[f32; ROW]; LANES],
-        group: &[usize],
         sums: &mut [f32],
     ) {
         // Each lane's running sum: the same additions in the same order.
-        let mut acc: [f32; LANES] = std::array::from_fn(|l| group.get(l).map_or(0.0, |&i| sums[i]));
+        let mut acc: [f32; LANES] = std::array::from_fn(|l| sums.get(l).copied().unwrap_or(0.0));
         for t in trees {
             let features: &[u8; W] = self.features[t * W..][..W]
                 .try_into()
@@ -1259,8 +1259,8 @@ impl Complete {
                 *sum += leaves[(leaf + 1 - W) & (W - 1)];
             }
         }
-        for (&i, &sum) in group.iter().zip(&acc) {
-            sums[i] = sum;
+        for (sum, &value) in sums.iter_mut().zip(&acc) {
+            *sum = value;
         }
     }
 }
