@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 devset=${1:-../shared/devset}
 work=${2:-$(mktemp -d)}
+mkdir -p "$work"
 cargo build --release --quiet
 for size in 10 1000; do
   shard="$work/shard-${size}m.jsonl.gz"
