@@ -103,6 +103,13 @@ const _: () = assert!(matches!(
     b"ends_sentence"
 ));
 
+/// How many of [`FEATURES`] [`line_features`] gives: those of the line itself.
+const LINE_FEATURES: usize = 25;
+const _: () = assert!(matches!(
+    FEATURES[LINE_FEATURES].as_bytes(),
+    b"doc_prose_share"
+));
+
 /// One line's measures, before context.
 #[derive(Clone, Copy, Debug, Default)]
 struct Base {
@@ -289,31 +296,36 @@ fn ends_sentence(line: &str) -> bool {
 }
 
 /// Feature vectors of the lines of one document (normalised text of its
-/// non-blank lines, in order).
-pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
+/// non-blank lines, in order): a row of one value per [`FEATURES`] entry
+/// for each line, fixed in size (no allocation per line).
+pub fn features(lines: &[&[u8]]) -> Vec<[f32; FEATURES.len()]> {
     let texts: Vec<std::borrow::Cow<'_, str>> =
         lines.iter().map(|l| String::from_utf8_lossy(l)).collect();
     let n = texts.len();
     let mut buf = String::new();
     let counts: Vec<StopCounts> = texts.iter().map(|t| stop_counts(t, &mut buf)).collect();
     let language = pick_language(&counts);
-    let mut out: Vec<Vec<f32>> = Vec::with_capacity(n);
+    let mut out: Vec<[f32; FEATURES.len()]> = Vec::with_capacity(n);
     let mut base: Vec<Base> = Vec::with_capacity(n);
     // The measures the context windows average: words (log), ends a
     // sentence, stop-word share, prose.
     let mut measures: Vec<[f32; 4]> = Vec::with_capacity(n);
     let mut lower = String::new();
+    // Each line's values are gathered in `x` and copied into its row.
+    let mut x = Vec::with_capacity(FEATURES.len());
     for (text, counts) in texts.iter().zip(&counts) {
         let stop_share = match language {
             Some(lang) if counts.words > 0 => counts.hits[lang] as f32 / counts.words as f32,
             _ => 0.0,
         };
-        let mut x = Vec::with_capacity(FEATURES.len());
+        x.clear();
         let b = line_features(text, stop_share, &mut lower, &mut x);
         let ends = x[ENDS_SENTENCE] > 0.0;
         let prose = ((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32;
         measures.push([x[WORDS_LOG], x[ENDS_SENTENCE], stop_share, prose]);
-        out.push(x);
+        let mut row = [0.0; FEATURES.len()];
+        row[..x.len()].copy_from_slice(&x);
+        out.push(row);
         base.push(b);
     }
     let max_words = base.iter().map(|b| b.words).fold(1.0f32, f32::max);
@@ -355,8 +367,9 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
             i += 1;
         }
     }
-    for (i, x) in out.iter_mut().enumerate() {
+    for (i, row) in out.iter_mut().enumerate() {
         let b = base[i];
+        x.clear();
         // Window sums of the four measures at once: four independent chains
         // of additions, each in the order of the lines.
         let window = |from: usize, to: usize| -> ([f32; 4], usize) {
@@ -417,7 +430,8 @@ pub fn features(lines: &[&[u8]]) -> Vec<Vec<f32>> {
         x.push(short * in_block);
         x.push(b.titlelike * prose_near(prose_after[i]) as u8 as f32);
         x.push(short * (1.0 - in_block));
-        debug_assert_eq!(x.len(), FEATURES.len());
+        debug_assert_eq!(x.len(), FEATURES.len() - LINE_FEATURES);
+        row[LINE_FEATURES..].copy_from_slice(&x);
     }
     out
 }

@@ -55,7 +55,7 @@ impl Default for TrainOptions {
 
 /// One page's training lines.
 struct PageData {
-    x: Vec<Vec<f32>>,
+    x: Vec<[f32; FEATURES.len()]>,
     y: Vec<f32>,
     /// Token bag of each line.
     bags: Vec<Bag>,
