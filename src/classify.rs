@@ -1411,12 +1411,20 @@ mod tests {
             [l - 0.01, l, l + 0.01]
         }));
         for cut in cuts {
-            let expected: Vec<bool> = xs
-                .iter()
-                .map(|x| f64::from(forest.logit(x)) < cut)
-                .collect();
-            assert_eq!(forest.below(&xs, cut), expected, "cut {cut}");
+            assert_eq!(
+                forest.below(&xs, cut),
+                sums_below(&forest, &xs, cut),
+                "cut {cut}"
+            );
         }
+    }
+
+    /// Which of `xs` the whole sum of `forest` puts below `cut`: what
+    /// [`Forest::below`] must give, however early it stops.
+    fn sums_below<X: AsRef<[f32]>>(forest: &Forest, xs: &[X], cut: f64) -> Vec<bool> {
+        xs.iter()
+            .map(|x| f64::from(forest.logit(x.as_ref())) < cut)
+            .collect()
     }
 
     fn leaf(value: f32) -> Node {
@@ -1520,10 +1528,7 @@ mod tests {
             let mut cuts = vec![-30.0, 0.0, 30.0];
             cuts.extend(xs.iter().map(|x| f64::from(forest.logit(x))));
             for cut in cuts {
-                let expected: Vec<bool> = xs
-                    .iter()
-                    .map(|x| f64::from(forest.logit(x)) < cut)
-                    .collect();
+                let expected = sums_below(&forest, &xs, cut);
                 assert_eq!(forest.below(&xs, cut), expected, "depth {depth}, cut {cut}");
                 assert_eq!(
                     node_by_node.below(&xs, cut),
