@@ -1287,8 +1287,17 @@ impl Complete {
             let leaves: &[f32; W] = self.leaves[t * W..][..W]
                 .try_into()
                 .expect("W leaves a tree");
-            let mut at = [0usize; LANES];
-            for _ in 0..W.trailing_zeros() {
+            // Every lane starts at the root: its split is loaded once.
+            let (root_feature, root_threshold) =
+                (usize::from(features[0]) & (ROW - 1), thresholds[0]);
+            let mut at: [usize; LANES] = std::array::from_fn(|l| {
+                if W == 1 {
+                    0
+                } else {
+                    1 + usize::from(goes_right(x[l][root_feature], root_threshold))
+                }
+            });
+            for _ in 1..W.trailing_zeros().max(1) {
                 for l in 0..LANES {
                     let i = at[l] & (W - 1);
                     let value = x[l][usize::from(features[i]) & (ROW - 1)];
@@ -1498,11 +1507,12 @@ mod tests {
 
     #[test]
     fn both_layouts_decide_like_the_whole_sum() {
-        // Depth 7 is laid out as complete trees (leaves above the full depth
-        // grown down); depth 10 is walked node by node. Each is also run
+        // Depths up to 7 are laid out as complete trees (leaves above the
+        // full depth grown down; 0 and 1 are the edge cases of the walk's
+        // first step); depth 10 is walked node by node. Each is also run
         // with the other walk where it can be, and with NaN features.
         let mut seed = 7;
-        for depth in [7, 10] {
+        for depth in [0, 1, 2, 7, 10] {
             let trees = (0..40).map(|_| random_tree(&mut seed, depth)).collect();
             let m = model(0.1, trees);
             let forest = Forest::new(&m);
