@@ -295,17 +295,20 @@ fn ends_sentence(line: &str) -> bool {
     trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？', ';'])
 }
 
+/// One line's feature vector: a value per [`FEATURES`] entry.
+pub type Row = [f32; FEATURES.len()];
+
 /// Feature vectors of the lines of one document (normalised text of its
-/// non-blank lines, in order): a row of one value per [`FEATURES`] entry
-/// for each line, fixed in size (no allocation per line).
-pub fn features(lines: &[&[u8]]) -> Vec<[f32; FEATURES.len()]> {
+/// non-blank lines, in order), a fixed-size [`Row`] each (no allocation
+/// per line).
+pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     let texts: Vec<std::borrow::Cow<'_, str>> =
         lines.iter().map(|l| String::from_utf8_lossy(l)).collect();
     let n = texts.len();
     let mut buf = String::new();
     let counts: Vec<StopCounts> = texts.iter().map(|t| stop_counts(t, &mut buf)).collect();
     let language = pick_language(&counts);
-    let mut out: Vec<[f32; FEATURES.len()]> = Vec::with_capacity(n);
+    let mut out: Vec<Row> = Vec::with_capacity(n);
     let mut base: Vec<Base> = Vec::with_capacity(n);
     // The measures the context windows average: words (log), ends a
     // sentence, stop-word share, prose.
@@ -323,7 +326,7 @@ pub fn features(lines: &[&[u8]]) -> Vec<[f32; FEATURES.len()]> {
         let ends = x[ENDS_SENTENCE] > 0.0;
         let prose = ((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32;
         measures.push([x[WORDS_LOG], x[ENDS_SENTENCE], stop_share, prose]);
-        let mut row = [0.0; FEATURES.len()];
+        let mut row: Row = [0.0; FEATURES.len()];
         row[..x.len()].copy_from_slice(&x);
         out.push(row);
         base.push(b);
@@ -478,6 +481,7 @@ fn char_classes(text: &str) -> [u32; 5] {
         // counts are 12-bit fields of one `u64` (no store to memory per
         // byte), emptied into `counts` before a field can overflow.
         const FIELD: u32 = 12;
+        const MOST: u64 = (1 << FIELD) - 1;
         const INCREMENT: [u64; 128] = {
             let mut table = [0u64; 128];
             let mut b = 0;
@@ -487,13 +491,13 @@ fn char_classes(text: &str) -> [u32; 5] {
             }
             table
         };
-        for chunk in text.as_bytes().chunks((1 << FIELD) - 1) {
+        for chunk in text.as_bytes().chunks(MOST as usize) {
             let packed: u64 = chunk
                 .iter()
                 .map(|&b| INCREMENT[usize::from(b & 0x7F)])
                 .sum();
             for (class, count) in counts.iter_mut().enumerate() {
-                *count += ((packed >> (FIELD * class as u32)) & ((1 << FIELD) - 1)) as u32;
+                *count += ((packed >> (FIELD * class as u32)) & MOST) as u32;
             }
         }
         return counts;
@@ -1297,7 +1301,7 @@ impl Complete {
                     1 + usize::from(goes_right(x[l][root_feature], root_threshold))
                 }
             });
-            for _ in 1..W.trailing_zeros().max(1) {
+            for _ in 1..W.trailing_zeros() {
                 for l in 0..LANES {
                     let i = at[l] & (W - 1);
                     let value = x[l][usize::from(features[i]) & (ROW - 1)];

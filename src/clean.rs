@@ -25,7 +25,7 @@
 //! `[head]` or `[tail]` block covers it too, so explanations name the most
 //! specific rule.
 
-use crate::classify::{features, is_headline, is_prose, Forest, Model, FEATURES};
+use crate::classify::{features, is_headline, is_prose, Forest, Model, Row};
 use crate::detect;
 use crate::error::BuildError;
 use crate::matcher::{Hit, Matcher};
@@ -409,7 +409,7 @@ fn classify_lines(
     // Positions (in `live`) of the lines to remove.
     let removed: Vec<usize> = (0..live.len()).filter(|&k| remove[k]).collect();
     let features = name_features.then(|| {
-        let rows: Vec<&[f32; FEATURES.len()]> = removed.iter().map(|&k| &x[k]).collect();
+        let rows: Vec<&Row> = removed.iter().map(|&k| &x[k]).collect();
         forest.decisive_features(&rows)
     });
     for (j, &k) in removed.iter().enumerate() {

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::classify::{features, Model, Node, FEATURES};
+use crate::classify::{features, Model, Node, Row, FEATURES};
 use crate::clean::Cleaner;
 use crate::error::InputError;
 use crate::eval::{find_pages, token_scores, tokens, Bag, Split, Truth};
@@ -55,7 +55,7 @@ impl Default for TrainOptions {
 
 /// One page's training lines.
 struct PageData {
-    x: Vec<[f32; FEATURES.len()]>,
+    x: Vec<Row>,
     y: Vec<f32>,
     /// Token bag of each line.
     bags: Vec<Bag>,
