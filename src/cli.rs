@@ -227,15 +227,15 @@ pub struct TrainArgs {
     pub split: SplitArg,
 
     /// Boosted trees to fit.
-    #[arg(long, default_value_t = 400, value_name = "N")]
+    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().trees, value_name = "N")]
     pub trees: usize,
 
     /// Depth of each tree.
-    #[arg(long, default_value_t = 6, value_name = "N")]
+    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().depth, value_name = "N")]
     pub depth: usize,
 
     /// Learning rate (shrinkage of each tree).
-    #[arg(long, default_value_t = 0.03, value_name = "R")]
+    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().learning_rate, value_name = "R")]
     pub learning_rate: f32,
 
     /// Worker threads.

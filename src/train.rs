@@ -44,9 +44,9 @@ impl Default for TrainOptions {
     fn default() -> TrainOptions {
         TrainOptions {
             split: Split::Tune,
-            trees: 400,
-            depth: 6,
-            learning_rate: 0.03,
+            trees: 100,
+            depth: 7,
+            learning_rate: 0.1,
             lambda: 1.0,
             min_leaf: 1e-3,
         }

@@ -363,7 +363,7 @@ proptest! {
     }
 
     /// The classifier's early stop never changes a decision: for any cut,
-    /// `Forest::below` says what comparing the sum of all 400 trees says.
+    /// `Forest::below` says what comparing the sum of all the trees says.
     #[test]
     fn stopping_early_decides_like_every_tree(doc in page(), cut in -8.0f64..8.0) {
         let lines = split_lines(&doc);
