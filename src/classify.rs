@@ -586,7 +586,7 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
         || (memchr::memchr2(0xE2, 0xC2, bytes).is_some()
             && ["“", "”", "«", "»"]
                 .iter()
-                .any(|q| memchr::memmem::find(bytes, q.as_bytes()).is_some()));
+                .any(|q| crate::normalize::contains(bytes, q.as_bytes())));
     let ends = ends_sentence(text) as u8 as f32;
     // ". ", "? " and "! ": sentence breaks inside the line.
     let sentences = memchr::memchr3_iter(b'.', b'?', b'!', bytes)

@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::clean::Page;
 use crate::matcher::Matcher;
-use crate::normalize::{word_count, OffsetMap};
+use crate::normalize::{contains, word_count, OffsetMap};
 use crate::span::{Cause, Detector, Span};
 
 /// Runs the enabled detectors over `page`.
@@ -168,8 +168,8 @@ fn label_count(matcher: &Matcher, key: &[u8]) -> Option<usize> {
     // the (char by char) split.
     let bytes = text.as_bytes();
     let separated = memchr::memchr2(b'|', b'/', bytes).is_some()
-        || memchr::memmem::find(bytes, "•".as_bytes()).is_some()
-        || memchr::memmem::find(bytes, "·".as_bytes()).is_some();
+        || contains(bytes, "•".as_bytes())
+        || contains(bytes, "·".as_bytes());
     separated
         .then(|| {
             all_labels(

@@ -68,7 +68,10 @@ fn is_normal(line: &[u8]) -> bool {
         .iter()
         .fold(false, |odd, &b| odd | !(0x20..0x80).contains(&b))
     {
-        return memchr::memmem::find(line, b"  ").is_none();
+        // Two spaces in a row: compared pairwise without an early exit, so
+        // the compiler vectorises this too.
+        let pairs = line.iter().zip(line.get(1..).unwrap_or_default());
+        return !pairs.fold(false, |two, (&a, &b)| two | (a == b' ' && b == b' '));
     }
     let mut prev_space = false;
     for &b in line {
@@ -190,6 +193,19 @@ impl OffsetMap {
     }
 }
 
+/// Whether `haystack` contains `needle`, a few bytes starting with one that
+/// is rare in text (the lead byte of a non-ASCII character): `memchr` finds
+/// each place it starts, without building a searcher per call as
+/// `memchr::memmem::find` does.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    match needle.split_first() {
+        Some((&first, rest)) => {
+            memchr::memchr_iter(first, haystack).any(|i| haystack[i + 1..].starts_with(rest))
+        }
+        None => true,
+    }
+}
+
 /// Number of words in a normalised line (space-separated runs).
 pub fn word_count(normalized: &[u8]) -> usize {
     if normalized.is_empty() {
@@ -265,6 +281,8 @@ mod tests {
             ("   ", ""),
             ("", ""),
             ("trailing\r", "trailing"),
+            ("two  spaces   inside", "two spaces inside"),
+            ("x", "x"),
         ];
         for (input, want) in cases {
             assert_eq!(norm(input), want, "input {input:?}");
@@ -300,6 +318,17 @@ mod tests {
     fn identity_map_for_normal_lines() {
         let map = OffsetMap::new(b"abc def");
         assert_eq!(map.original(4, 7), (4, 7));
+    }
+
+    #[test]
+    fn finds_short_needles() {
+        let text = "a \u{2022} b \u{b7} c".as_bytes();
+        assert!(contains(text, "\u{2022}".as_bytes()));
+        assert!(contains(text, "\u{b7}".as_bytes()));
+        assert!(!contains(text, "\u{2023}".as_bytes())); // same lead bytes
+        assert!(!contains(b"", b"x"));
+        assert!(contains(b"abc", b""));
+        assert!(contains(b"abc", b"bc"));
     }
 
     #[test]
