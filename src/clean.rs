@@ -289,7 +289,8 @@ impl Cleaner {
             page.keys.extend(norm.iter().map(u8::to_ascii_lowercase));
             page.key_ranges.push((key_start, page.keys.len()));
             hits.clear();
-            self.matcher.line_hits(norm, &mut hits);
+            self.matcher
+                .line_hits_keyed(norm, &page.keys[key_start..], &mut hits);
             if self.matcher.has_scoped_rules() {
                 hits.retain(|h| self.matcher.rule(h.rule).applies_to(host));
             }

@@ -209,20 +209,19 @@ impl Matcher {
     /// Appends to `hits` every rule that matches the normalised line `norm`
     /// (guards applied), in a deterministic order.
     pub fn line_hits(&self, norm: &[u8], hits: &mut Vec<Hit>) {
+        self.line_hits_keyed(norm, &norm.to_ascii_lowercase(), hits);
+    }
+
+    /// [`Matcher::line_hits`] for a caller that has the line's key at hand
+    /// (`norm` ASCII-lower-cased, as whole-line phrases are stored).
+    pub fn line_hits_keyed(&self, norm: &[u8], key: &[u8], hits: &mut Vec<Hit>) {
+        debug_assert_eq!(key, norm.to_ascii_lowercase());
         if norm.is_empty() {
             return;
         }
         let words = word_count(norm);
         if norm.len() <= self.line_max_len {
-            thread_local! {
-                static KEY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-            }
-            let found = KEY.with_borrow_mut(|key| {
-                key.clear();
-                key.extend(norm.iter().map(u8::to_ascii_lowercase));
-                self.line_table.get(key.as_slice()).copied()
-            });
-            if let Some(rule) = found {
+            if let Some(&rule) = self.line_table.get(key) {
                 hits.push(Hit {
                     rule,
                     start: 0,
