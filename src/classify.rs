@@ -602,7 +602,7 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
         };
         after.get(mid) == Some(&b' ')
     });
-    let commas = memchr::memchr_iter(b',', bytes).count();
+    let commas = bytes.iter().filter(|&&b| b == b',').count();
     let word_len = share(letters + digits, words);
     let has = |b: bool| b as u8 as f32;
     let bucket = |lo: f32, hi: f32| has(words >= lo && words <= hi);

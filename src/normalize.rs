@@ -254,7 +254,10 @@ pub fn word_count(normalized: &[u8]) -> usize {
     if normalized.is_empty() {
         0
     } else {
-        memchr::memchr_iter(b' ', normalized).count() + 1
+        // A plain count, which the compiler vectorises: on lines of a few
+        // dozen bytes it beats `memchr`'s count, which is built for long
+        // haystacks.
+        normalized.iter().filter(|&&b| b == b' ').count() + 1
     }
 }
 
