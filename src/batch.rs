@@ -818,7 +818,7 @@ impl<'c> Batch<'c> {
                             done.out = if cleaned.len() == record.text.len() {
                                 bytes
                             } else {
-                                let cleaned = String::from_utf8_lossy(&cleaned);
+                                let cleaned = crate::normalize::lossy(&cleaned);
                                 record.splice(&bytes, &cleaned)
                             };
                             done.event = Some(event);
@@ -862,7 +862,7 @@ impl<'c> Batch<'c> {
                                 let line = serde_json::json!({
                                     "id": id,
                                     "url": url,
-                                    "text": String::from_utf8_lossy(&cleaned),
+                                    "text": crate::normalize::lossy(&cleaned),
                                 });
                                 let mut line = line.to_string().into_bytes();
                                 line.push(b'\n');

@@ -302,7 +302,7 @@ pub type Row = [f32; FEATURES.len()];
 /// per line).
 pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     let texts: Vec<std::borrow::Cow<'_, str>> =
-        lines.iter().map(|l| String::from_utf8_lossy(l)).collect();
+        lines.iter().map(|l| crate::normalize::lossy(l)).collect();
     let n = texts.len();
     let mut buf = String::new();
     let counts: Vec<StopCounts> = texts.iter().map(|t| stop_counts(t, &mut buf)).collect();

@@ -236,6 +236,16 @@ impl OffsetMap {
     }
 }
 
+/// `bytes` as text, invalid sequences replaced (U+FFFD) as
+/// `String::from_utf8_lossy` does, but checked first by `str::from_utf8`,
+/// which skips ASCII a word at a time: most text is valid and borrowed.
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Whether `haystack` contains `needle`, a few bytes starting with one that
 /// is rare in text (the lead byte of a non-ASCII character): `memchr` finds
 /// each place it starts, without building a searcher per call as
