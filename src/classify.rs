@@ -1704,16 +1704,12 @@ mod tests {
             "t",
             "c",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::TestRng(0x2545_f491_4f6c_dd1d);
         let mut found = [0usize; 2];
         for _ in 0..20_000 {
-            let line: String = (0..next(10)).map(|_| PIECES[next(PIECES.len())]).collect();
+            let line: String = (0..rng.below(10))
+                .map(|_| PIECES[rng.below(PIECES.len())])
+                .collect();
             let mut want = (line.contains('@'), false);
             for m in automaton.find_overlapping_iter(&line) {
                 match m.pattern().as_usize() {

@@ -54,3 +54,19 @@ pub use defaults::FILES as DEFAULT_RULE_FILES;
 pub use error::{BuildError, InputError, RuleError, RulesError};
 pub use matcher::Matcher;
 pub use rules::RuleSet;
+
+/// A small deterministic generator (xorshift) for unit tests that build many
+/// random inputs.
+#[cfg(test)]
+pub(crate) struct TestRng(pub(crate) u64);
+
+#[cfg(test)]
+impl TestRng {
+    /// A number below `n`.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}

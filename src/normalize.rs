@@ -380,18 +380,12 @@ mod tests {
             b"\xff",
             b"\xc3\xa9",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::TestRng(0x9e37_79b9_7f4a_7c15);
         let (mut line, mut fast, mut walked) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..20_000 {
             line.clear();
-            for _ in 0..next(12) {
-                line.extend_from_slice(PIECES[next(PIECES.len())]);
+            for _ in 0..rng.below(12) {
+                line.extend_from_slice(PIECES[rng.below(PIECES.len())]);
             }
             normalize(&line, &mut fast);
             walked.clear();
