@@ -214,8 +214,14 @@ impl Matcher {
 
     /// [`Matcher::line_hits`] for a caller that has the line's key at hand
     /// (`norm` ASCII-lower-cased, as whole-line phrases are stored).
-    pub fn line_hits_keyed(&self, norm: &[u8], key: &[u8], hits: &mut Vec<Hit>) {
-        debug_assert_eq!(key, norm.to_ascii_lowercase());
+    pub(crate) fn line_hits_keyed(&self, norm: &[u8], key: &[u8], hits: &mut Vec<Hit>) {
+        debug_assert!(
+            key.len() == norm.len()
+                && key
+                    .iter()
+                    .zip(norm)
+                    .all(|(k, n)| *k == n.to_ascii_lowercase())
+        );
         if norm.is_empty() {
             return;
         }

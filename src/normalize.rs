@@ -239,7 +239,7 @@ impl OffsetMap {
 /// `bytes` as text, invalid sequences replaced (U+FFFD) as
 /// `String::from_utf8_lossy` does, but checked first by `str::from_utf8`,
 /// which skips ASCII a word at a time: most text is valid and borrowed.
-pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+pub(crate) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
@@ -250,7 +250,7 @@ pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 /// is rare in text (the lead byte of a non-ASCII character): `memchr` finds
 /// each place it starts, without building a searcher per call as
 /// `memchr::memmem::find` does.
-pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     match needle.split_first() {
         Some((&first, rest)) => {
             memchr::memchr_iter(first, haystack).any(|i| haystack[i + 1..].starts_with(rest))
