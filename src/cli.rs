@@ -238,6 +238,11 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = dechrome::train::TrainOptions::default().learning_rate, value_name = "R")]
     pub learning_rate: f32,
 
+    /// Write this threshold (an article probability, between 0 and 1) instead of the one with the
+    /// best macro F1 on the training pages; lower keeps more lines.
+    #[arg(long, value_name = "P", value_parser = probability)]
+    pub threshold: Option<f32>,
+
     /// Worker threads.
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,
@@ -309,4 +314,12 @@ pub enum RulesCommand {
     },
     /// Print the embedded default rules.
     Show,
+}
+
+/// A probability strictly between 0 and 1.
+fn probability(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err(format!("expected a number between 0 and 1, not {text:?}")),
+    }
 }

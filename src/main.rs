@@ -432,6 +432,7 @@ fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
         trees: args.trees,
         depth: args.depth,
         learning_rate: args.learning_rate,
+        threshold: args.threshold,
         ..TrainOptions::default()
     };
     let pool = rayon::ThreadPoolBuilder::new()

@@ -165,10 +165,9 @@ fn the_over_removal_guard_keeps_a_document_intact() {
         .all(|k| !k.starts_with("classifier")));
 }
 
-#[test]
-fn train_writes_a_usable_model_deterministically() {
-    let tmp = tempfile::tempdir().unwrap();
-    let pages = tmp.path().join("pages");
+/// Twelve gold pages under `dir/pages`: a menu, a two-sentence story, a footer.
+fn gold_pages(dir: &std::path::Path) -> std::path::PathBuf {
+    let pages = dir.join("pages");
     std::fs::create_dir(&pages).unwrap();
     for i in 0..12 {
         let body = format!(
@@ -180,6 +179,41 @@ fn train_writes_a_usable_model_deterministically() {
         std::fs::write(pages.join(format!("{i:02}.page.txt")), page).unwrap();
         std::fs::write(pages.join(format!("{i:02}.gold.txt")), body).unwrap();
     }
+    pages
+}
+
+#[test]
+fn train_writes_a_given_threshold_and_refuses_a_bad_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pages = gold_pages(tmp.path());
+    let model = tmp.path().join("m.model");
+    let train = |threshold: &str| {
+        let mut cmd = dechrome();
+        cmd.args(["train", "--no-default-rules", "--trees", "5", "--threshold"])
+            .arg(threshold)
+            .arg("-o")
+            .arg(&model)
+            .arg(&pages);
+        cmd
+    };
+    train("0.3").assert().success();
+    let text = std::fs::read_to_string(&model).unwrap();
+    assert!(text.lines().any(|l| l == "threshold 0.3"), "{text}");
+    assert!(text.contains("threshold given; the best, at "), "{text}");
+    std::fs::remove_file(&model).unwrap();
+    for bad in ["1.5", "0", "x"] {
+        train(bad)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("--threshold"));
+        assert!(!model.exists(), "nothing written for {bad}");
+    }
+}
+
+#[test]
+fn train_writes_a_usable_model_deterministically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pages = gold_pages(tmp.path());
     let mut models = Vec::new();
     for run in 0..2 {
         let model = tmp.path().join(format!("m{run}.model"));
