@@ -1630,17 +1630,12 @@ mod tests {
 
     #[test]
     fn the_ascii_path_counts_like_word_by_word_look_ups() {
-        // Keys built while reading must equal `stop_bits` on each word: words
-        // of 1 to 12 letters (8 is the longest packed key), any case,
-        // apostrophes, a word at the very end.
+        // Keys built while reading must equal `stop_bits` on each word:
+        // words of 1 to 12 letters (8 is the longest packed key), any case,
+        // apostrophes, a word at the very end, random lines of such words.
         let stop = stopwords();
         let mut buf = String::new();
-        for line in [
-            "OURSELVES and Themselves, yourselves; because BETWEEN YOURSELF yourself",
-            "abcdefgh abcdefghi I a don't o'clock 2024 x1 Yourselves",
-            "  leading and trailing spaces  ",
-            "the",
-        ] {
+        let mut check = |line: &str| -> [u32; LANGUAGES] {
             let words: Vec<&str> = line
                 .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
                 .filter(|w| !w.is_empty())
@@ -1653,19 +1648,62 @@ mod tests {
                     bits &= bits - 1;
                 }
             }
-            if line.starts_with("OURSELVES") {
-                let en = crate::defaults::STOPWORDS
-                    .iter()
-                    .position(|(c, _)| *c == "en")
-                    .unwrap();
-                // and, because, between (7), yourself twice (8), ourselves (9),
-                // themselves, yourselves (10).
-                assert_eq!(want[en], 8, "the lists changed: pick other words");
-            }
             let got = stop_counts(line, &mut buf);
             assert_eq!(got.words as usize, words.len(), "{line:?}");
             assert_eq!(got.hits, want, "{line:?}");
+            want
+        };
+        let en = crate::defaults::STOPWORDS
+            .iter()
+            .position(|(c, _)| *c == "en")
+            .unwrap();
+        let line = "OURSELVES and Themselves, yourselves; because BETWEEN YOURSELF yourself";
+        // and, because, between (7), yourself twice (8), ourselves (9),
+        // themselves, yourselves (10).
+        assert_eq!(check(line)[en], 8, "the lists changed: pick other words");
+        for line in [
+            "abcdefgh abcdefghi I a don't o'clock 2024 x1 Yourselves",
+            "  leading and trailing spaces  ",
+            "the",
+            "",
+        ] {
+            check(line);
         }
+        const PIECES: &[&str] = &[
+            "the",
+            "The",
+            "AND",
+            "of",
+            "because",
+            "YOURSELF",
+            "Yourselves",
+            "x",
+            "o'clock",
+            "2024",
+            "a1b2",
+            "abcdefgh",
+            "abcdefghi",
+            " ",
+            "  ",
+            ", ",
+            ".",
+            "-",
+            "'",
+            "(",
+            "\"",
+        ];
+        let mut rng = crate::TestRng(0x5851_f42d_4c95_7f2d);
+        let mut stop_words = 0;
+        for _ in 0..5_000 {
+            let line: String = (0..rng.below(80))
+                .map(|_| PIECES[rng.below(PIECES.len())])
+                .collect();
+            stop_words += check(&line)[en];
+        }
+        assert!(
+            stop_words > 5_000,
+            "the pieces hold stop words: {stop_words}"
+        );
     }
 
     #[test]
