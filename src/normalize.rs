@@ -96,49 +96,10 @@ pub fn normalize(line: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(line);
         return;
     }
-    // What `walk` emits, with each run of plain bytes (neither white space
-    // nor the lead byte of a character that `classify` may fold) copied at
-    // once instead of byte by byte: a line with one curly quote is copied
-    // word by word.
-    let (mut i, mut pending_space, mut emitted_any) = (0, false, false);
-    while i < line.len() {
-        let run = line[i..]
-            .iter()
-            .take_while(|&&b| PLAIN[usize::from(b)])
-            .count();
-        let fold = if run > 0 {
-            Fold::Keep(run)
-        } else {
-            classify(line, i)
-        };
-        match fold {
-            Fold::Space(n) => {
-                pending_space = true;
-                i += n;
-                continue;
-            }
-            Fold::Drop(n) => {
-                i += n;
-                continue;
-            }
-            _ => {}
-        }
-        if std::mem::take(&mut pending_space) && emitted_any {
-            out.push(b' ');
-        }
-        emitted_any = true;
-        match fold {
-            Fold::Replace(b, n) => {
-                out.push(b);
-                i += n;
-            }
-            Fold::Keep(n) => {
-                out.extend_from_slice(&line[i..i + n]);
-                i += n;
-            }
-            Fold::Space(_) | Fold::Drop(_) => unreachable!("handled above"),
-        }
-    }
+    walk(line, |piece, _| match piece {
+        Piece::Copied(bytes) => out.extend_from_slice(bytes),
+        Piece::Folded(b) => out.push(b),
+    });
 }
 
 /// Bytes that `classify` always keeps as they are, and that start no
@@ -165,38 +126,52 @@ pub fn normalized<'a>(line: &'a [u8], buf: &'a mut Vec<u8>) -> &'a [u8] {
     }
 }
 
-/// Normalises `line` byte by byte, calling `emit` with each output byte and
-/// the original byte range it stands for: the definition that
-/// [`normalize`] follows run by run, and what [`OffsetMap`] records.
-fn walk(line: &[u8], mut emit: impl FnMut(u8, (usize, usize))) {
+/// A piece of the normalised line.
+enum Piece<'a> {
+    /// Bytes of the original line, as they are.
+    Copied(&'a [u8]),
+    /// One byte standing for a folded character or a run of white space.
+    Folded(u8),
+}
+
+/// Normalises `line`, calling `emit` with each piece of the output and the
+/// original byte range it stands for. A run of plain bytes (neither white
+/// space nor the lead byte of a character that `classify` may fold) comes as
+/// one piece: a line with one curly quote is copied word by word.
+fn walk<'a>(line: &'a [u8], mut emit: impl FnMut(Piece<'a>, (usize, usize))) {
     let mut i = 0;
     // Start of a pending white-space run, emitted only if text follows it.
     let mut pending_space: Option<usize> = None;
     let mut emitted_any = false;
     while i < line.len() {
-        match classify(line, i) {
+        let run = line[i..]
+            .iter()
+            .take_while(|&&b| PLAIN[usize::from(b)])
+            .count();
+        let fold = if run > 0 {
+            Fold::Keep(run)
+        } else {
+            classify(line, i)
+        };
+        match fold {
             Fold::Space(n) => {
                 pending_space.get_or_insert(i);
                 i += n;
             }
             Fold::Drop(n) => i += n,
-            fold => {
+            Fold::Keep(n) | Fold::Replace(_, n) => {
                 if let Some(start) = pending_space.take() {
                     if emitted_any {
-                        emit(b' ', (start, i));
+                        emit(Piece::Folded(b' '), (start, i));
                     }
                 }
                 emitted_any = true;
-                match fold {
-                    Fold::Replace(b, n) => {
-                        emit(b, (i, i + n));
-                        i += n;
-                    }
-                    _ => {
-                        emit(line[i], (i, i + 1));
-                        i += 1;
-                    }
-                }
+                let piece = match fold {
+                    Fold::Replace(b, _) => Piece::Folded(b),
+                    _ => Piece::Copied(&line[i..i + n]),
+                };
+                emit(piece, (i, i + n));
+                i += n;
             }
         }
     }
@@ -220,9 +195,16 @@ impl OffsetMap {
             map.starts.extend(0..line.len());
             map.ends.extend(1..=line.len());
         } else {
-            walk(line, |_, (s, e)| {
-                map.starts.push(s);
-                map.ends.push(e);
+            walk(line, |piece, (s, e)| match piece {
+                // Each copied byte stands for itself.
+                Piece::Copied(bytes) => {
+                    map.starts.extend(s..s + bytes.len());
+                    map.ends.extend(s + 1..=s + bytes.len());
+                }
+                Piece::Folded(_) => {
+                    map.starts.push(s);
+                    map.ends.push(e);
+                }
             });
         }
         map
@@ -346,7 +328,7 @@ mod tests {
     }
 
     #[test]
-    fn runs_are_copied_as_the_walk_defines() {
+    fn runs_are_copied_as_the_byte_walk_defines() {
         // Lines made of pieces that every branch of `classify` sees, some
         // cut short at the end of the line.
         const PIECES: &[&[u8]] = &[
@@ -389,13 +371,48 @@ mod tests {
             }
             normalize(&line, &mut fast);
             walked.clear();
-            walk(&line, |b, _| walked.push(b));
-            assert_eq!(fast, walked, "line {line:?}");
-            assert_eq!(
-                OffsetMap::new(&line).starts.len(),
-                fast.len(),
-                "line {line:?}"
-            );
+            byte_by_byte(&line, |b, range| walked.push((b, range)));
+            let bytes: Vec<u8> = walked.iter().map(|&(b, _)| b).collect();
+            assert_eq!(fast, bytes, "line {line:?}");
+            let map = OffsetMap::new(&line);
+            let ranges: Vec<(usize, usize)> = map.starts.into_iter().zip(map.ends).collect();
+            let want: Vec<(usize, usize)> = walked.iter().map(|&(_, r)| r).collect();
+            assert_eq!(ranges, want, "line {line:?}");
+        }
+    }
+
+    /// The definition `walk` follows run by run: one `classify` at a time,
+    /// each output byte with the original range it stands for.
+    fn byte_by_byte(line: &[u8], mut emit: impl FnMut(u8, (usize, usize))) {
+        let mut i = 0;
+        let mut pending_space: Option<usize> = None;
+        let mut emitted_any = false;
+        while i < line.len() {
+            match classify(line, i) {
+                Fold::Space(n) => {
+                    pending_space.get_or_insert(i);
+                    i += n;
+                }
+                Fold::Drop(n) => i += n,
+                fold => {
+                    if let Some(start) = pending_space.take() {
+                        if emitted_any {
+                            emit(b' ', (start, i));
+                        }
+                    }
+                    emitted_any = true;
+                    match fold {
+                        Fold::Replace(b, n) => {
+                            emit(b, (i, i + n));
+                            i += n;
+                        }
+                        _ => {
+                            emit(line[i], (i, i + 1));
+                            i += 1;
+                        }
+                    }
+                }
+            }
         }
     }
 
