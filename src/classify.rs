@@ -313,23 +313,23 @@ pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     // sentence, stop-word share, prose.
     let mut measures: Vec<[f32; 4]> = Vec::with_capacity(n);
     let mut lower = String::new();
-    // Each line's values are gathered in `x` and copied into its row.
-    let mut x = Vec::with_capacity(FEATURES.len());
     for (text, counts) in texts.iter().zip(&counts) {
         let stop_share = match language {
             Some(lang) if counts.words > 0 => counts.hits[lang] as f32 / counts.words as f32,
             _ => 0.0,
         };
-        x.clear();
-        let b = line_features(text, stop_share, &mut lower, &mut x);
-        let ends = x[ENDS_SENTENCE] > 0.0;
+        let (line, b) = line_features(text, stop_share, &mut lower);
+        let ends = line[ENDS_SENTENCE] > 0.0;
         let prose = ((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32;
-        measures.push([x[WORDS_LOG], x[ENDS_SENTENCE], stop_share, prose]);
+        measures.push([line[WORDS_LOG], line[ENDS_SENTENCE], stop_share, prose]);
         let mut row: Row = [0.0; FEATURES.len()];
-        row[..x.len()].copy_from_slice(&x);
+        row[..LINE_FEATURES].copy_from_slice(&line);
         out.push(row);
         base.push(b);
     }
+    // The context features of each line are gathered in `x` and copied into
+    // its row.
+    let mut x = Vec::with_capacity(FEATURES.len() - LINE_FEATURES);
     let max_words = base.iter().map(|b| b.words).fold(1.0f32, f32::max);
     let is_prose = |i: usize| measures[i][3] > 0.0;
     let prose_count = (0..n).filter(|&i| is_prose(i)).count();
@@ -522,9 +522,10 @@ fn char_classes(text: &str) -> [u32; 5] {
     counts
 }
 
-/// The features of the line itself (the first 25 of [`FEATURES`]), pushed
-/// onto `x`. `lower` is a buffer for the lower-cased line.
-fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) -> Base {
+/// The features of the line itself (the first [`LINE_FEATURES`] of
+/// [`FEATURES`]) and its measures for the context. `lower` is a buffer for
+/// the lower-cased line.
+fn line_features(text: &str, stop: f32, lower: &mut String) -> ([f32; LINE_FEATURES], Base) {
     let bytes = text.as_bytes();
     let word_count = word_count(bytes);
     let words = word_count as f32;
@@ -596,7 +597,7 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
     let word_len = share(letters + digits, words);
     let has = |b: bool| b as u8 as f32;
     let bucket = |lo: f32, hi: f32| has(words >= lo && words <= hi);
-    x.extend([
+    let values = [
         ln_1p(word_count),
         ln_1p(char_count),
         bucket(1.0, 1.0),
@@ -622,11 +623,12 @@ fn line_features(text: &str, stop: f32, lower: &mut String, x: &mut Vec<f32>) ->
         has(quote),
         has(copyright),
         has(letters >= 3.0 && share(upper, letters) > 0.8),
-    ]);
-    Base {
+    ];
+    let base = Base {
         words,
         titlelike: has(ends == 0.0 && (3.0..=15.0).contains(&words) && title_share >= 0.5),
-    }
+    };
+    (values, base)
 }
 
 /// Whether a line has a link mark (`@`, `http`, `www.`) and a copyright
