@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use crate::masks;
 use crate::normalize::word_count;
 
 /// Names of the features, in vector order. The model file refers to them by name.
@@ -204,8 +205,9 @@ fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32
     bits.copied().unwrap_or(0)
 }
 
-/// Counts the words and stop words of a normalised line.
-fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
+/// Counts the words and stop words of a normalised line. `buf` and
+/// `blocks` are scratch space.
+fn stop_counts(line: &str, buf: &mut String, blocks: &mut Vec<u64>) -> StopCounts {
     let stop = stopwords();
     let mut counts = StopCounts {
         words: 0,
@@ -221,27 +223,23 @@ fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
     };
     let bytes = line.as_bytes();
     if line.is_ascii() {
-        // The common case: no decoding, and each word's packed key (see
-        // [`pack`]) built as it is read.
-        let in_word = |b: u8| b.is_ascii_alphanumeric() || b == b'\'';
-        let (mut key, mut len) = (0u64, 0usize);
-        for (i, &b) in bytes.iter().chain([&b' ']).enumerate() {
-            if in_word(b) {
-                if len < 8 {
-                    key |= u64::from(b.to_ascii_lowercase()) << (8 * len);
-                }
-                len += 1;
-                continue;
-            }
-            if len == 0 {
-                continue;
-            }
-            tally(if len <= 8 {
+        // The common case: the words are the runs of word bytes in the
+        // line's masks, and a word of up to 8 bytes is read as its packed
+        // key (see [`pack`]): letters, digits and the apostrophe all
+        // lower-case by setting 0x20.
+        blocks.clear();
+        blocks.extend(masks::blocks(bytes).map(|b| b.word()));
+        for run in masks::runs(blocks) {
+            let word = &bytes[run.clone()];
+            tally(if word.len() <= 8 {
+                let mut key = [0u8; 8];
+                key[..word.len()].copy_from_slice(word);
+                let case = 0x2020_2020_2020_2020u64 >> (64 - 8 * word.len());
+                let key = u64::from_le_bytes(key) | case;
                 stop.short.get(&key).copied().unwrap_or(0)
             } else {
-                stop_bits(stop, &line[i - len..i], true, buf)
+                stop_bits(stop, &line[run], true, buf)
             });
-            (key, len) = (0, 0);
         }
         return counts;
     }
@@ -304,8 +302,11 @@ pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     let texts: Vec<std::borrow::Cow<'_, str>> =
         lines.iter().map(|l| crate::normalize::lossy(l)).collect();
     let n = texts.len();
-    let mut buf = String::new();
-    let counts: Vec<StopCounts> = texts.iter().map(|t| stop_counts(t, &mut buf)).collect();
+    let (mut buf, mut blocks) = (String::new(), Vec::new());
+    let counts: Vec<StopCounts> = texts
+        .iter()
+        .map(|t| stop_counts(t, &mut buf, &mut blocks))
+        .collect();
     let language = pick_language(&counts);
     let mut out: Vec<Row> = Vec::with_capacity(n);
     let mut base: Vec<Base> = Vec::with_capacity(n);
@@ -471,36 +472,17 @@ const ASCII_CLASS: [u8; 128] = {
     table
 };
 
-/// Counts the characters of `text` by class: white space, letters other
-/// than capitals, capitals, digits (numeric characters), the rest.
-fn char_classes(text: &str) -> [u32; 5] {
-    let mut counts = [0u32; 5];
+/// Counts the characters of `text` by class (white space, letters other
+/// than capitals, capitals, digits or numeric characters, the rest), and
+/// its space-separated tokens with a letter, by first letter. ASCII lines
+/// are counted from byte masks ([`masks::counts`]); others character by
+/// character, with the same classes for their ASCII characters.
+fn char_counts(text: &str) -> masks::Counts {
     if text.is_ascii() {
-        // One table look-up and one register addition per byte: the five
-        // counts are 12-bit fields of one `u64` (no store to memory per
-        // byte), emptied into `counts` before a field can overflow.
-        const FIELD: u32 = 12;
-        const MOST: u64 = (1 << FIELD) - 1;
-        const INCREMENT: [u64; 128] = {
-            let mut table = [0u64; 128];
-            let mut b = 0;
-            while b < 128 {
-                table[b] = 1 << (FIELD * ASCII_CLASS[b] as u32);
-                b += 1;
-            }
-            table
-        };
-        for chunk in text.as_bytes().chunks(MOST as usize) {
-            let packed: u64 = chunk
-                .iter()
-                .map(|&b| INCREMENT[usize::from(b & 0x7F)])
-                .sum();
-            for (class, count) in counts.iter_mut().enumerate() {
-                *count += ((packed >> (FIELD * class as u32)) & MOST) as u32;
-            }
-        }
-        return counts;
+        return masks::counts(text.as_bytes());
     }
+    let mut counts = [0u32; 5];
+    let (mut tokens, mut title, mut seeking) = (0u32, 0u32, true);
     for c in text.chars() {
         let class = if c.is_ascii() {
             ASCII_CLASS[c as usize]
@@ -518,8 +500,25 @@ fn char_classes(text: &str) -> [u32; 5] {
             SYMBOL
         };
         counts[usize::from(class)] += 1;
+        // `seeking` until the current token's first letter is seen.
+        if c == ' ' {
+            seeking = true;
+        } else if seeking && c.is_alphabetic() {
+            tokens += 1;
+            title += u32::from(c.is_uppercase());
+            seeking = false;
+        }
     }
-    counts
+    let [white, lower, upper, digit, symbol] = counts;
+    masks::Counts {
+        white,
+        lower,
+        upper,
+        digit,
+        symbol,
+        tokens,
+        title,
+    }
 }
 
 /// The features of the line itself (the first [`LINE_FEATURES`] of
@@ -531,35 +530,18 @@ fn line_features(text: &str, stop: f32, lower: &mut String) -> ([f32; LINE_FEATU
     let words = word_count as f32;
     // Characters: every byte that does not continue a UTF-8 sequence.
     let char_count = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
-    let [_, lower_case, upper, digits, symbols] = char_classes(text);
-    let letters = lower_case + upper;
-    let non_space = letters + digits + symbols;
+    let counts = char_counts(text);
+    let letters = counts.lower + counts.upper;
+    let non_space = letters + counts.digit + counts.symbol;
     let (letters, upper, digits, symbols, non_space) = (
         letters as f32,
-        upper as f32,
-        digits as f32,
-        symbols as f32,
+        counts.upper as f32,
+        counts.digit as f32,
+        counts.symbol as f32,
         non_space as f32,
     );
     let share = |a: f32, b: f32| if b > 0.0 { a / b } else { 0.0 };
-    // Tokens between spaces with a letter, and those whose first letter is a capital.
-    // One pass: `seeking` until the current token's first letter is seen.
-    let (mut alpha_tokens, mut title, mut seeking) = (0u32, 0u32, true);
-    let mut letter = |c: char| {
-        if c == ' ' {
-            seeking = true;
-        } else if seeking && c.is_alphabetic() {
-            alpha_tokens += 1;
-            title += u32::from(c.is_uppercase());
-            seeking = false;
-        }
-    };
-    if text.is_ascii() {
-        bytes.iter().for_each(|&b| letter(char::from(b)));
-    } else {
-        text.chars().for_each(letter);
-    }
-    let title_share = share(title as f32, alpha_tokens as f32);
+    let title_share = share(counts.title as f32, counts.tokens as f32);
     let (link, copyright) = marks(bytes);
     // A date needs at least two digits (a time) or four (a year).
     let date = digits >= 2.0 && {
@@ -1616,17 +1598,25 @@ mod tests {
         };
         let mut buf = String::new();
         // ASCII line: words are runs of letters, digits and apostrophes.
-        let c = stop_counts("The cat and THE hat, don't 42 x-ray", &mut buf);
+        let c = stop_counts(
+            "The cat and THE hat, don't 42 x-ray",
+            &mut buf,
+            &mut Vec::new(),
+        );
         assert_eq!(c.words, 9);
         assert_eq!(c.hits[lang("en")], 3, "the, and, THE");
         // A line with other characters goes through the general path.
-        let c = stop_counts("Der Hund und die Katze f\u{fc}r \u{dc}BER", &mut buf);
+        let c = stop_counts(
+            "Der Hund und die Katze f\u{fc}r \u{dc}BER",
+            &mut buf,
+            &mut Vec::new(),
+        );
         assert_eq!(c.words, 7);
         assert!(
             c.hits[lang("de")] >= 4,
             "der, und, die, f\u{fc}r, \u{fc}ber"
         );
-        let c = stop_counts("", &mut buf);
+        let c = stop_counts("", &mut buf, &mut Vec::new());
         assert_eq!((c.words, c.hits.iter().sum::<u32>()), (0, 0));
     }
 
@@ -1650,7 +1640,7 @@ mod tests {
                     bits &= bits - 1;
                 }
             }
-            let got = stop_counts(line, &mut buf);
+            let got = stop_counts(line, &mut buf, &mut Vec::new());
             assert_eq!(got.words as usize, words.len(), "{line:?}");
             assert_eq!(got.hits, want, "{line:?}");
             want
@@ -1769,25 +1759,39 @@ mod tests {
 
     #[test]
     fn characters_are_counted_by_class() {
-        // [white space, other letters, capitals, digits, the rest]
-        let cases: &[(&str, [u32; 5])] = &[
-            ("", [0; 5]),
-            ("Ab 1!", [1, 1, 1, 1, 1]),
-            ("\u{dc}n\u{ef} 2\u{20ac}", [1, 2, 1, 1, 1]),
-            ("\t\u{b2}\u{2003}", [2, 0, 0, 1, 0]),
+        // [white space, other letters, capitals, digits, the rest], then
+        // tokens with a letter and those with a capital first.
+        let cases: &[(&str, [u32; 7])] = &[
+            ("", [0; 7]),
+            ("Ab 1!", [1, 1, 1, 1, 1, 1, 1]),
+            ("\u{dc}n\u{ef} 2\u{20ac}", [1, 2, 1, 1, 1, 1, 1]),
+            ("\t\u{b2}\u{2003}", [2, 0, 0, 1, 0, 0, 0]),
+            (
+                "(\u{c9}t\u{e9}) l'\u{e9}t\u{e9} -Zo\u{eb}",
+                [2, 8, 2, 0, 4, 3, 2],
+            ),
+            ("(The) x-Ray 'Quote' a", [3, 10, 3, 0, 5, 4, 2]),
         ];
         for &(text, want) in cases {
-            assert_eq!(char_classes(text), want, "{text:?}");
+            let c = char_counts(text);
+            let got = [
+                c.white, c.lower, c.upper, c.digit, c.symbol, c.tokens, c.title,
+            ];
+            assert_eq!(got, want, "{text:?}");
         }
-        // ASCII lines are counted in packed fields, emptied every 4,095
-        // bytes: long runs of one class cross that many times over.
-        let long = format!(
-            "{}{}{}",
-            "a".repeat(10_000),
-            " ".repeat(4_095),
-            "Z1.".repeat(3_000)
-        );
-        assert_eq!(char_classes(&long), [4_095, 10_000, 3_000, 3_000, 3_000]);
+        // An ASCII line counts as it would with one non-ASCII letter more.
+        let mut rng = crate::TestRng(0x2545_f491_4f6c_dd1d);
+        for _ in 0..2_000 {
+            let line: String = (0..rng.below(150))
+                .map(|_| char::from(b"aZ09 .-'(\t"[rng.below(10)]))
+                .collect();
+            let (ascii, wide) = (char_counts(&line), char_counts(&format!("{line} \u{e9}")));
+            assert_eq!(ascii.lower + 1, wide.lower, "{line:?}");
+            assert_eq!(ascii.white + 1, wide.white, "{line:?}");
+            assert_eq!(ascii.tokens + 1, wide.tokens, "{line:?}");
+            let rest = |c: masks::Counts| [c.upper, c.digit, c.symbol, c.title];
+            assert_eq!(rest(ascii), rest(wide), "{line:?}");
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub mod eval;
 pub mod explain;
 pub mod format;
 pub mod learn;
+mod masks;
 pub mod matcher;
 pub mod normalize;
 pub mod rules;
