@@ -12,6 +12,10 @@
 //!   line), the guarded `[regex:contains|tail|head]` (only on short lines),
 //!   and `[regex:phrase]` (only the members that match are then run on their
 //!   own to find where). One pass per line says which rules match.
+//!   A regex whose matches can start with almost any byte (`[^.]{0,60}\|`)
+//!   keeps a set's automaton walking deep into every line; such a regex
+//!   that needs a rare byte (here `|`) goes into a set of its own that
+//!   only lines holding one of its members' bytes are run through.
 //!
 //! Both automata are ASCII-case-insensitive, so no line is ever lower-cased on
 //! the way in.
@@ -32,6 +36,8 @@ use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Class, Hir, HirKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::BuildError;
@@ -94,9 +100,9 @@ pub struct Matcher {
     guarded: Option<Automaton>,
     guarded_max_words: usize,
     inline: Option<Automaton>,
-    line_regexes: Vec<(RegexSet, Vec<RuleId>)>,
-    guarded_regexes: Vec<(RegexSet, Vec<RuleId>)>,
-    phrase_regexes: Vec<(RegexSet, Vec<RuleId>)>,
+    line_regexes: Vec<RegexGroup>,
+    guarded_regexes: Vec<RegexGroup>,
+    phrase_regexes: Vec<RegexGroup>,
     scoped: bool,
     labels: FxHashSet<Vec<u8>>,
     /// Length of the longest label: a longer key is no label, unhashed.
@@ -151,9 +157,9 @@ impl Matcher {
             guarded,
             guarded_max_words,
             inline,
-            line_regexes: regex_set(rules, line_regexes),
-            guarded_regexes: regex_set(rules, guarded_regexes),
-            phrase_regexes: regex_set(rules, phrase_regexes),
+            line_regexes: regex_groups(rules, line_regexes),
+            guarded_regexes: regex_groups(rules, guarded_regexes),
+            phrase_regexes: regex_groups(rules, phrase_regexes),
             label_max_len: labels.iter().map(Vec::len).max().unwrap_or(0),
             labels,
             label_origins,
@@ -265,10 +271,13 @@ impl Matcher {
         // the guarded ones only on lines short enough for one of them. A set
         // is asked which patterns match only when one does: `is_match` needs
         // no allocation, and most lines match none.
-        let whole = |sets: &[(RegexSet, Vec<RuleId>)], hits: &mut Vec<Hit>| {
-            for (set, ids) in sets.iter().filter(|(set, _)| set.is_match(norm)) {
-                for k in set.matches(norm).iter() {
-                    let rule = ids[k];
+        let whole = |groups: &[RegexGroup], hits: &mut Vec<Hit>| {
+            for g in groups
+                .iter()
+                .filter(|g| g.admits(key) && g.set.is_match(norm))
+            {
+                for k in g.set.matches(norm).iter() {
+                    let rule = g.ids[k];
                     if !self.rule(rule).action.is_guarded() || words <= self.max_words(rule) {
                         hits.push(Hit {
                             rule,
@@ -283,13 +292,13 @@ impl Matcher {
         if words <= self.guarded_max_words {
             whole(&self.guarded_regexes, hits);
         }
-        for (set, ids) in self
+        for g in self
             .phrase_regexes
             .iter()
-            .filter(|(set, _)| set.is_match(norm))
+            .filter(|g| g.admits(key) && g.set.is_match(norm))
         {
-            for k in set.matches(norm).iter() {
-                let rule = ids[k];
+            for k in g.set.matches(norm).iter() {
+                let rule = g.ids[k];
                 let Pattern::Regex(re) = &self.rule(rule).pattern else {
                     continue;
                 };
@@ -301,6 +310,146 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Regex rules compiled together into one `RegexSet`.
+#[derive(Debug)]
+struct RegexGroup {
+    set: RegexSet,
+    ids: Vec<RuleId>,
+    /// Empty when the set runs on every line. Otherwise every member needs
+    /// one of these bytes (ASCII, lower case; see [`gate`]) in the line's
+    /// key, and a line with none of them skips the set.
+    gates: Vec<u8>,
+}
+
+impl RegexGroup {
+    fn admits(&self, key: &[u8]) -> bool {
+        self.gates.is_empty() || self.gates.iter().any(|&g| memchr::memchr(g, key).is_some())
+    }
+}
+
+/// The given regex rules in [`RegexGroup`]s: those with a [`gate`] apart
+/// from the rest.
+fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
+    let gates: Vec<Option<u8>> = ids
+        .iter()
+        .map(|&id| match &rules[id].pattern {
+            Pattern::Regex(re) => gate(re.as_str()),
+            Pattern::Literal(_) => None,
+        })
+        .collect();
+    let (plain, gated): (Vec<_>, Vec<_>) =
+        ids.into_iter().zip(gates).partition(|(_, g)| g.is_none());
+    let mut groups: Vec<RegexGroup> =
+        regex_set(rules, plain.into_iter().map(|(id, _)| id).collect())
+            .into_iter()
+            .map(|(set, ids)| RegexGroup {
+                set,
+                ids,
+                gates: Vec::new(),
+            })
+            .collect();
+    let gate_of: FxHashMap<RuleId, u8> =
+        gated.iter().filter_map(|&(id, g)| Some((id, g?))).collect();
+    for (set, ids) in regex_set(rules, gated.into_iter().map(|(id, _)| id).collect()) {
+        let mut gates: Vec<u8> = ids.iter().map(|id| gate_of[id]).collect();
+        gates.sort_unstable();
+        gates.dedup();
+        groups.push(RegexGroup { set, ids, gates });
+    }
+    groups
+}
+
+/// Bytes that are rare in running text, rarest first: a regex that needs
+/// one of them can be skipped on lines without it. Letters, digits and the
+/// space are too common to be worth a look.
+const RARE_BYTES: &[u8] = b"|{}[]\\^~`<>@#$%&*=+_;\"!?()/:'-,.";
+
+/// The byte that lets lines skip `pattern` (as a `RegexSet` compiles it:
+/// case-insensitive), if it has one: a byte of [`RARE_BYTES`] that every
+/// match contains (in lower case), for a pattern whose matches may start
+/// with more than a few literals. A pattern with a short list of literal
+/// prefixes needs no gate: the set's automaton leaves such a line at its
+/// first bytes.
+fn gate(pattern: &str) -> Option<u8> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    if prefixes.is_finite() && prefixes.min_literal_len().is_some_and(|n| n > 0) {
+        return None;
+    }
+    let needed = required_bytes(&hir);
+    RARE_BYTES
+        .iter()
+        .copied()
+        .find(|&b| needed & (1u128 << b) != 0)
+}
+
+/// The ASCII bytes (lower-cased; a bit each) that every match of `hir`
+/// contains, in the line's key (the line ASCII-lower-cased). A class counts
+/// only when it is one byte or one letter in both cases: `(?i)k` also
+/// matches the Kelvin sign, which lower-cases to no `k`.
+fn required_bytes(hir: &Hir) -> u128 {
+    let bit = |b: u8| {
+        if b.is_ascii() {
+            1u128 << b.to_ascii_lowercase()
+        } else {
+            0
+        }
+    };
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 0,
+        HirKind::Literal(lit) => lit.0.iter().fold(0, |set, &b| set | bit(b)),
+        HirKind::Class(class) => {
+            let members: Option<Vec<u32>> = match class {
+                Class::Unicode(c) => small_class(
+                    c.ranges()
+                        .iter()
+                        .map(|r| (r.start() as u32, r.end() as u32)),
+                ),
+                Class::Bytes(c) => small_class(
+                    c.ranges()
+                        .iter()
+                        .map(|r| (u32::from(r.start()), u32::from(r.end()))),
+                ),
+            };
+            match members.as_deref() {
+                Some(&[one]) if one < 0x80 => bit(one as u8),
+                Some(&[a, b])
+                    if a < 0x80 && b < 0x80 && (a as u8).eq_ignore_ascii_case(&(b as u8)) =>
+                {
+                    bit(a as u8)
+                }
+                _ => 0,
+            }
+        }
+        HirKind::Repetition(rep) if rep.min > 0 => required_bytes(&rep.sub),
+        HirKind::Repetition(_) => 0,
+        HirKind::Capture(cap) => required_bytes(&cap.sub),
+        HirKind::Concat(parts) => parts.iter().fold(0, |set, h| set | required_bytes(h)),
+        HirKind::Alternation(parts) => parts
+            .iter()
+            .map(required_bytes)
+            .reduce(|a, b| a & b)
+            .unwrap_or(0),
+    }
+}
+
+/// The members of a class of at most two, from its ranges.
+fn small_class(ranges: impl Iterator<Item = (u32, u32)>) -> Option<Vec<u32>> {
+    let mut members = Vec::new();
+    for (start, end) in ranges {
+        if members.len() + (end - start) as usize >= 2 {
+            return None;
+        }
+        members.extend(start..=end);
+    }
+    Some(members)
 }
 
 /// `RegexSet`s over the given regex rules (each already compiled alone when
@@ -427,5 +576,72 @@ mod tests {
         }
         let m = matcher(&text);
         assert_eq!(hits(&m, "Phrase Number 2005").len(), 1);
+    }
+
+    #[test]
+    fn gates_are_rare_bytes_every_match_needs() {
+        let cases: &[(&str, Option<u8>)] = &[
+            // Any byte may start a match, and every match has a `|`.
+            (r"^(?:[^.]{0,60}\|\s*getty images)$", Some(b'|')),
+            (r".{0,9}(?:a\||b\|)", Some(b'|')),
+            // The rarest of the needed bytes.
+            (r".*: \{x\} \|", Some(b'|')),
+            (r".*[.;] @", Some(b'@')),
+            // No needed byte in common, or none rare.
+            (r".{0,9}(?:a\||b;)", None),
+            (r"\d+ comments?", None),
+            (r".*\|?x", None),
+            (r".*(?-u:\xFF)", None),
+            // A few literal prefixes: the set leaves other lines at once.
+            (r"^(?:photo: [^.]{1,60})$", None),
+            (r"string\(\d+\)", None),
+        ];
+        for &(pattern, want) in cases {
+            assert_eq!(gate(pattern), want, "{pattern}");
+        }
+        // Classes need their byte only when they are that byte in either case.
+        let needs = |p: &str| {
+            let hir = regex_syntax::ParserBuilder::new()
+                .case_insensitive(true)
+                .build()
+                .parse(p)
+                .unwrap();
+            (0u8..128)
+                .filter(|&b| required_bytes(&hir) & (1 << b) != 0)
+                .map(char::from)
+                .collect::<String>()
+        };
+        assert_eq!(needs("a(b|bc)+d?"), "ab");
+        assert_eq!(needs("[xy]z"), "z");
+        assert_eq!(needs("k s"), " ", "K and S have a third, non-ASCII case");
+    }
+
+    #[test]
+    fn gated_regexes_match_as_before() {
+        let m = matcher(
+            "[regex:line]\n[^.]{0,60}\\|\\s*getty images\n\\d+ comments?\n\
+             [regex:phrase]\n.{0,20}\\| ap photo\n",
+        );
+        assert_eq!(
+            m.line_regexes
+                .iter()
+                .map(|g| g.gates.clone())
+                .collect::<Vec<_>>(),
+            [vec![], vec![b'|']]
+        );
+        let cases: &[(&str, &[(usize, &str)])] = &[
+            (
+                "Smoke rises | Getty Images",
+                &[(2, "Smoke rises | Getty Images")],
+            ),
+            ("Smoke rises Getty Images", &[]),
+            ("12 Comments", &[(3, "12 Comments")]),
+            ("The crowd | AP Photo", &[(5, "The crowd | AP Photo")]),
+        ];
+        for (line, want) in cases {
+            let want: Vec<(usize, String)> =
+                want.iter().map(|(l, t)| (*l, t.to_string())).collect();
+            assert_eq!(hits(&m, line), want, "line {line:?}");
+        }
     }
 }
