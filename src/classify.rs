@@ -565,16 +565,7 @@ fn line_features(text: &str, stop: f32, lower: &mut String) -> ([f32; LINE_FEATU
     let sentences = memchr::memchr3_iter(b'.', b'?', b'!', bytes)
         .filter(|&i| bytes.get(i + 1) == Some(&b' '))
         .count();
-    let separator = memchr::memchr_iter(b' ', bytes).any(|s| {
-        let after = &bytes[s + 1..];
-        let mid = match after.first() {
-            Some(b'|' | b'/' | b'-') => 1,
-            _ if after.starts_with("·".as_bytes()) => 2,
-            _ if after.starts_with("•".as_bytes()) => 3,
-            _ => return false,
-        };
-        after.get(mid) == Some(&b' ')
-    });
+    let separator = has_separator(text);
     let commas = bytes.iter().filter(|&&b| b == b',').count();
     let word_len = share(letters + digits, words);
     let has = |b: bool| b as u8 as f32;
@@ -611,6 +602,19 @@ fn line_features(text: &str, stop: f32, lower: &mut String) -> ([f32; LINE_FEATU
         titlelike: has(ends == 0.0 && (3.0..=15.0).contains(&words) && title_share >= 0.5),
     };
     (values, base)
+}
+
+/// Whether a line has a separator between spaces: " | ", " / ", " - ",
+/// " · " or " • ". The ASCII ones are found from their middle byte, rarer
+/// than the space.
+fn has_separator(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr3_iter(b'|', b'/', b'-', bytes)
+        .any(|i| i > 0 && bytes[i - 1] == b' ' && bytes.get(i + 1) == Some(&b' '))
+        || (!text.is_ascii()
+            && [" \u{b7} ", " \u{2022} "]
+                .iter()
+                .any(|s| crate::normalize::contains(bytes, s.as_bytes())))
 }
 
 /// Whether a line has a link mark (`@`, `http`, `www.`) and a copyright
@@ -1696,6 +1700,29 @@ mod tests {
             stop_words > 5_000,
             "the pieces hold stop words: {stop_words}"
         );
+    }
+
+    #[test]
+    fn separators_are_found_between_spaces() {
+        // The definition: a space, a separator, a space.
+        let by_spaces = |text: &str| {
+            [" | ", " / ", " - ", " \u{b7} ", " \u{2022} "]
+                .iter()
+                .any(|s| text.contains(s))
+        };
+        const PIECES: &[&str] = &[
+            " ", "|", "/", "-", "\u{b7}", "\u{2022}", "a", "\u{e9}", "--",
+        ];
+        let mut rng = crate::TestRng(0x1b87_3593_cc9e_2d51);
+        let mut found = 0;
+        for _ in 0..20_000 {
+            let line: String = (0..rng.below(12))
+                .map(|_| PIECES[rng.below(PIECES.len())])
+                .collect();
+            assert_eq!(has_separator(&line), by_spaces(&line), "{line:?}");
+            found += usize::from(by_spaces(&line));
+        }
+        assert!(found > 200, "separators often present: {found}");
     }
 
     #[test]
