@@ -205,44 +205,64 @@ fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32
     bits.copied().unwrap_or(0)
 }
 
-/// Counts the words and stop words of a normalised line. `buf` and
-/// `blocks` are scratch space.
-fn stop_counts(line: &str, buf: &mut String, blocks: &mut Vec<u64>) -> StopCounts {
+/// The first look at a normalised line: its words and stop words, and its
+/// characters by class. ASCII lines are read from byte masks (see
+/// [`masks`]), once for both; others character by character. `buf` and
+/// `words` are scratch space.
+fn scan_line(line: &str, buf: &mut String, words: &mut Vec<u64>) -> (StopCounts, masks::Counts) {
+    if line.is_ascii() {
+        let chars = masks::counts(line.as_bytes(), words);
+        (ascii_stop_counts(line, words, buf), chars)
+    } else {
+        (stop_counts(line, buf), char_counts(line))
+    }
+}
+
+/// A tally of words by the stop lists that have them.
+fn tally(counts: &mut StopCounts, mut bits: u32) {
+    counts.words += 1;
+    while bits != 0 {
+        counts.hits[bits.trailing_zeros() as usize] += 1;
+        bits &= bits - 1;
+    }
+}
+
+/// [`stop_counts`] for an ASCII line whose word masks ([`masks::counts`])
+/// are `words`: the words are the runs of word bytes, and a word of up to 8
+/// bytes is read as its packed key (see [`pack`]): letters, digits and the
+/// apostrophe all lower-case by setting 0x20.
+fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts {
     let stop = stopwords();
     let mut counts = StopCounts {
         words: 0,
         hits: [0; LANGUAGES],
     };
-    // One word, on the stop lists of the languages set in `bits`.
-    let mut tally = |mut bits: u32| {
-        counts.words += 1;
-        while bits != 0 {
-            counts.hits[bits.trailing_zeros() as usize] += 1;
-            bits &= bits - 1;
-        }
+    let bytes = line.as_bytes();
+    for run in masks::runs(words) {
+        let word = &bytes[run.clone()];
+        let bits = if word.len() <= 8 {
+            let mut key = [0u8; 8];
+            key[..word.len()].copy_from_slice(word);
+            let case = 0x2020_2020_2020_2020u64 >> (64 - 8 * word.len());
+            let key = u64::from_le_bytes(key) | case;
+            stop.short.get(&key).copied().unwrap_or(0)
+        } else {
+            stop_bits(stop, &line[run], true, buf)
+        };
+        tally(&mut counts, bits);
+    }
+    counts
+}
+
+/// Counts the words and stop words of a normalised line, character by
+/// character. `buf` is scratch space.
+fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
+    let stop = stopwords();
+    let mut counts = StopCounts {
+        words: 0,
+        hits: [0; LANGUAGES],
     };
     let bytes = line.as_bytes();
-    if line.is_ascii() {
-        // The common case: the words are the runs of word bytes in the
-        // line's masks, and a word of up to 8 bytes is read as its packed
-        // key (see [`pack`]): letters, digits and the apostrophe all
-        // lower-case by setting 0x20.
-        blocks.clear();
-        blocks.extend(masks::blocks(bytes).map(|b| b.word()));
-        for run in masks::runs(blocks) {
-            let word = &bytes[run.clone()];
-            tally(if word.len() <= 8 {
-                let mut key = [0u8; 8];
-                key[..word.len()].copy_from_slice(word);
-                let case = 0x2020_2020_2020_2020u64 >> (64 - 8 * word.len());
-                let key = u64::from_le_bytes(key) | case;
-                stop.short.get(&key).copied().unwrap_or(0)
-            } else {
-                stop_bits(stop, &line[run], true, buf)
-            });
-        }
-        return counts;
-    }
     let (mut i, mut start, mut ascii) = (0, None, true);
     while i < bytes.len() {
         let b = bytes[i];
@@ -259,12 +279,12 @@ fn stop_counts(line: &str, buf: &mut String, blocks: &mut Vec<u64>) -> StopCount
             }
             ascii &= b < 0x80;
         } else if let Some(s) = start.take() {
-            tally(stop_bits(stop, &line[s..i], ascii, buf));
+            tally(&mut counts, stop_bits(stop, &line[s..i], ascii, buf));
         }
         i += len;
     }
     if let Some(s) = start {
-        tally(stop_bits(stop, &line[s..], ascii, buf));
+        tally(&mut counts, stop_bits(stop, &line[s..], ascii, buf));
     }
     counts
 }
@@ -302,11 +322,11 @@ pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     let texts: Vec<std::borrow::Cow<'_, str>> =
         lines.iter().map(|l| crate::normalize::lossy(l)).collect();
     let n = texts.len();
-    let (mut buf, mut blocks) = (String::new(), Vec::new());
-    let counts: Vec<StopCounts> = texts
+    let (mut buf, mut words) = (String::new(), Vec::new());
+    let (counts, chars): (Vec<StopCounts>, Vec<masks::Counts>) = texts
         .iter()
-        .map(|t| stop_counts(t, &mut buf, &mut blocks))
-        .collect();
+        .map(|t| scan_line(t, &mut buf, &mut words))
+        .unzip();
     let language = pick_language(&counts);
     let mut out: Vec<Row> = Vec::with_capacity(n);
     let mut base: Vec<Base> = Vec::with_capacity(n);
@@ -314,12 +334,12 @@ pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     // sentence, stop-word share, prose.
     let mut measures: Vec<[f32; 4]> = Vec::with_capacity(n);
     let mut lower = String::new();
-    for (text, counts) in texts.iter().zip(&counts) {
+    for ((text, counts), chars) in texts.iter().zip(&counts).zip(&chars) {
         let stop_share = match language {
             Some(lang) if counts.words > 0 => counts.hits[lang] as f32 / counts.words as f32,
             _ => 0.0,
         };
-        let (line, b) = line_features(text, stop_share, &mut lower);
+        let (line, b) = line_features(text, stop_share, chars, &mut lower);
         let ends = line[ENDS_SENTENCE] > 0.0;
         let prose = ((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32;
         measures.push([line[WORDS_LOG], line[ENDS_SENTENCE], stop_share, prose]);
@@ -474,13 +494,9 @@ const ASCII_CLASS: [u8; 128] = {
 
 /// Counts the characters of `text` by class (white space, letters other
 /// than capitals, capitals, digits or numeric characters, the rest), and
-/// its space-separated tokens with a letter, by first letter. ASCII lines
-/// are counted from byte masks ([`masks::counts`]); others character by
-/// character, with the same classes for their ASCII characters.
+/// its space-separated tokens with a letter, by first letter, character by
+/// character: [`masks::counts`] for any text, ASCII classes as there.
 fn char_counts(text: &str) -> masks::Counts {
-    if text.is_ascii() {
-        return masks::counts(text.as_bytes());
-    }
     let mut counts = [0u32; 5];
     let (mut tokens, mut title, mut seeking) = (0u32, 0u32, true);
     for c in text.chars() {
@@ -524,13 +540,17 @@ fn char_counts(text: &str) -> masks::Counts {
 /// The features of the line itself (the first [`LINE_FEATURES`] of
 /// [`FEATURES`]) and its measures for the context. `lower` is a buffer for
 /// the lower-cased line.
-fn line_features(text: &str, stop: f32, lower: &mut String) -> ([f32; LINE_FEATURES], Base) {
+fn line_features(
+    text: &str,
+    stop: f32,
+    counts: &masks::Counts,
+    lower: &mut String,
+) -> ([f32; LINE_FEATURES], Base) {
     let bytes = text.as_bytes();
     let word_count = word_count(bytes);
     let words = word_count as f32;
     // Characters: every byte that does not continue a UTF-8 sequence.
     let char_count = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
-    let counts = char_counts(text);
     let letters = counts.lower + counts.upper;
     let non_space = letters + counts.digit + counts.symbol;
     let (letters, upper, digits, symbols, non_space) = (
@@ -1341,6 +1361,16 @@ fn leaf<'t>(tree: &'t [Node], x: &[f32]) -> &'t Node {
 mod tests {
     use super::*;
 
+    /// [`scan_line`]'s stop-word counts (masks for an ASCII line).
+    fn stops(line: &str, buf: &mut String) -> StopCounts {
+        scan_line(line, buf, &mut Vec::new()).0
+    }
+
+    /// [`scan_line`]'s character counts (masks for an ASCII line).
+    fn chars(text: &str) -> masks::Counts {
+        scan_line(text, &mut String::new(), &mut Vec::new()).1
+    }
+
     #[test]
     fn model_files_round_trip_and_bad_ones_are_refused() {
         let model = Model {
@@ -1602,25 +1632,17 @@ mod tests {
         };
         let mut buf = String::new();
         // ASCII line: words are runs of letters, digits and apostrophes.
-        let c = stop_counts(
-            "The cat and THE hat, don't 42 x-ray",
-            &mut buf,
-            &mut Vec::new(),
-        );
+        let c = stops("The cat and THE hat, don't 42 x-ray", &mut buf);
         assert_eq!(c.words, 9);
         assert_eq!(c.hits[lang("en")], 3, "the, and, THE");
         // A line with other characters goes through the general path.
-        let c = stop_counts(
-            "Der Hund und die Katze f\u{fc}r \u{dc}BER",
-            &mut buf,
-            &mut Vec::new(),
-        );
+        let c = stops("Der Hund und die Katze f\u{fc}r \u{dc}BER", &mut buf);
         assert_eq!(c.words, 7);
         assert!(
             c.hits[lang("de")] >= 4,
             "der, und, die, f\u{fc}r, \u{fc}ber"
         );
-        let c = stop_counts("", &mut buf, &mut Vec::new());
+        let c = stops("", &mut buf);
         assert_eq!((c.words, c.hits.iter().sum::<u32>()), (0, 0));
     }
 
@@ -1644,7 +1666,7 @@ mod tests {
                     bits &= bits - 1;
                 }
             }
-            let got = stop_counts(line, &mut buf, &mut Vec::new());
+            let got = stops(line, &mut buf);
             assert_eq!(got.words as usize, words.len(), "{line:?}");
             assert_eq!(got.hits, want, "{line:?}");
             want
@@ -1800,7 +1822,7 @@ mod tests {
             ("(The) x-Ray 'Quote' a", [3, 10, 3, 0, 5, 4, 2]),
         ];
         for &(text, want) in cases {
-            let c = char_counts(text);
+            let c = chars(text);
             let got = [
                 c.white, c.lower, c.upper, c.digit, c.symbol, c.tokens, c.title,
             ];
@@ -1812,7 +1834,7 @@ mod tests {
             let line: String = (0..rng.below(150))
                 .map(|_| char::from(b"aZ09 .-'(\t"[rng.below(10)]))
                 .collect();
-            let (ascii, wide) = (char_counts(&line), char_counts(&format!("{line} \u{e9}")));
+            let (ascii, wide) = (chars(&line), chars(&format!("{line} \u{e9}")));
             assert_eq!(ascii.lower + 1, wide.lower, "{line:?}");
             assert_eq!(ascii.white + 1, wide.white, "{line:?}");
             assert_eq!(ascii.tokens + 1, wide.tokens, "{line:?}");

@@ -133,13 +133,17 @@ pub(crate) struct Counts {
 }
 
 /// Counts the classes of the bytes of `text` (ASCII) and its tokens with a
-/// letter, by first letter.
-pub(crate) fn counts(text: &[u8]) -> Counts {
+/// letter, by first letter. `words` is set to the masks of its word bytes
+/// (letters, digits, apostrophes), block by block: the words are their
+/// [`runs`].
+pub(crate) fn counts(text: &[u8], words: &mut Vec<u64>) -> Counts {
     let mut c = Counts::default();
+    words.clear();
     // Whether the token open at the start of the block has a letter: the
     // carry out of the previous block's addition.
     let mut carry = false;
     for b in blocks(text) {
+        words.push(b.word());
         let letters = b.lower | b.upper;
         // A letter's position is set in `letters` and `inside`; adding the
         // two starts a carry there that runs up through the token and stops
@@ -240,11 +244,15 @@ mod tests {
             b"(The) x-Ray 'Quote' a",
             b"1st 2nd Third",
         ] {
-            assert_eq!(counts(line), counts_by_bytes(line), "{line:?}");
+            assert_eq!(
+                counts(line, &mut Vec::new()),
+                counts_by_bytes(line),
+                "{line:?}"
+            );
         }
         let long = [b"x".repeat(100), b" Y".to_vec(), b"z".repeat(70)].concat();
         assert_eq!(
-            counts(&long),
+            counts(&long, &mut Vec::new()),
             Counts {
                 lower: 170,
                 upper: 1,
@@ -256,7 +264,14 @@ mod tests {
             }
         );
         for line in random_lines() {
-            assert_eq!(counts(&line), counts_by_bytes(&line), "{line:?}");
+            let mut words = Vec::new();
+            assert_eq!(
+                counts(&line, &mut words),
+                counts_by_bytes(&line),
+                "{line:?}"
+            );
+            let want: Vec<u64> = blocks(&line).map(|b| b.word()).collect();
+            assert_eq!(words, want, "{line:?}");
         }
     }
 
