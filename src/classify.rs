@@ -241,10 +241,14 @@ fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts 
     for run in masks::runs(words) {
         let word = &bytes[run.clone()];
         let bits = if word.len() <= 8 {
-            let mut key = [0u8; 8];
-            key[..word.len()].copy_from_slice(word);
-            let case = 0x2020_2020_2020_2020u64 >> (64 - 8 * word.len());
-            let key = u64::from_le_bytes(key) | case;
+            // The eight bytes from the word's start (a fixed-size load, not
+            // a copy of variable length), cut to the word.
+            let eight: [u8; 8] = match bytes.get(run.start..run.start + 8) {
+                Some(eight) => eight.try_into().expect("eight bytes"),
+                None => std::array::from_fn(|i| bytes.get(run.start + i).copied().unwrap_or(0)),
+            };
+            let keep = u64::MAX >> (64 - 8 * word.len());
+            let key = (u64::from_le_bytes(eight) | 0x2020_2020_2020_2020) & keep;
             stop.short.get(&key).copied().unwrap_or(0)
         } else {
             stop_bits(stop, &line[run], true, buf)
