@@ -127,6 +127,8 @@ struct StopWords {
     /// ASCII words of at most 8 bytes, packed into an integer (see [`pack`]):
     /// most stop words, looked up without hashing or comparing strings.
     short: FxHashMap<u64, u32>,
+    /// ASCII words of 9 to 16 bytes, packed the same way into 16 bytes.
+    medium: FxHashMap<u128, u32>,
     /// The others.
     long: FxHashMap<&'static str, u32>,
     /// Length of the longest: a longer ASCII word is no stop word.
@@ -139,6 +141,7 @@ fn stopwords() -> &'static StopWords {
     STOPWORDS.get_or_init(|| {
         let mut words = StopWords {
             short: FxHashMap::default(),
+            medium: FxHashMap::default(),
             long: FxHashMap::default(),
             longest: 0,
         };
@@ -149,9 +152,11 @@ fn stopwords() -> &'static StopWords {
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
             {
                 words.longest = words.longest.max(word.len());
-                let entry = match pack(word.as_bytes()) {
-                    Some(key) => words.short.entry(key).or_insert(0),
-                    None => words.long.entry(word).or_insert(0),
+                let bytes = word.as_bytes();
+                let entry = match (pack(bytes), pack16(bytes)) {
+                    (Some(key), _) => words.short.entry(key).or_insert(0),
+                    (None, Some(key)) => words.medium.entry(key).or_insert(0),
+                    (None, None) => words.long.entry(word).or_insert(0),
                 };
                 *entry |= 1u32 << bit;
             }
@@ -171,6 +176,17 @@ fn pack(word: &[u8]) -> Option<u64> {
     })
 }
 
+/// An ASCII word of 9 to 16 bytes as an integer, lower-cased, as [`pack`]
+/// packs shorter ones.
+fn pack16(word: &[u8]) -> Option<u128> {
+    ((9..=16).contains(&word.len()) && word.is_ascii()).then(|| {
+        let mut key = [0u8; 16];
+        key[..word.len()].copy_from_slice(word);
+        key.make_ascii_lowercase();
+        u128::from_le_bytes(key)
+    })
+}
+
 /// The words of one line (runs of letters, digits and apostrophes) and, per
 /// language, how many of them are on that language's stop list.
 struct StopCounts {
@@ -185,6 +201,8 @@ fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32
     let bits = if ascii {
         if let Some(key) = pack(word.as_bytes()) {
             stop.short.get(&key)
+        } else if let Some(key) = pack16(word.as_bytes()) {
+            stop.medium.get(&key)
         } else if word.len() > stop.longest {
             // (Lower-casing keeps an ASCII word's length, not every other's.)
             None
@@ -197,9 +215,10 @@ fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32
     } else {
         buf.clear();
         buf.extend(word.chars().flat_map(char::to_lowercase));
-        match pack(buf.as_bytes()) {
-            Some(key) => stop.short.get(&key),
-            None => stop.long.get(buf.as_str()),
+        match (pack(buf.as_bytes()), pack16(buf.as_bytes())) {
+            (Some(key), _) => stop.short.get(&key),
+            (None, Some(key)) => stop.medium.get(&key),
+            (None, None) => stop.long.get(buf.as_str()),
         }
     };
     bits.copied().unwrap_or(0)
@@ -240,16 +259,23 @@ fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts 
     let bytes = line.as_bytes();
     for run in masks::runs(words) {
         let word = &bytes[run.clone()];
-        let bits = if word.len() <= 8 {
-            // The eight bytes from the word's start (a fixed-size load, not
-            // a copy of variable length), cut to the word.
-            let eight: [u8; 8] = match bytes.get(run.start..run.start + 8) {
+        // The eight bytes from `at`, lower-cased, and the first `n` of them
+        // alone (a fixed-size load, not a copy of variable length).
+        let eight = |at: usize, n: usize| {
+            let bytes: [u8; 8] = match bytes.get(at..at + 8) {
                 Some(eight) => eight.try_into().expect("eight bytes"),
-                None => std::array::from_fn(|i| bytes.get(run.start + i).copied().unwrap_or(0)),
+                None => std::array::from_fn(|i| bytes.get(at + i).copied().unwrap_or(0)),
             };
-            let keep = u64::MAX >> (64 - 8 * word.len());
-            let key = (u64::from_le_bytes(eight) | 0x2020_2020_2020_2020) & keep;
+            (u64::from_le_bytes(bytes) | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * n))
+        };
+        let bits = if word.len() <= 8 {
+            let key = eight(run.start, word.len());
             stop.short.get(&key).copied().unwrap_or(0)
+        } else if word.len() <= 16 {
+            let low = eight(run.start, 8);
+            let high = eight(run.start + 8, word.len() - 8);
+            let key = u128::from(low) | (u128::from(high) << 64);
+            stop.medium.get(&key).copied().unwrap_or(0)
         } else {
             stop_bits(stop, &line[run], true, buf)
         };
