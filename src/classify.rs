@@ -580,7 +580,7 @@ fn line_features(
     let word_count = word_count(bytes);
     let words = word_count as f32;
     // Characters: every byte that does not continue a UTF-8 sequence.
-    let char_count = bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+    let char_count = crate::stats::char_count(bytes);
     let letters = counts.lower + counts.upper;
     let non_space = letters + counts.digit + counts.symbol;
     let (letters, upper, digits, symbols, non_space) = (
@@ -616,7 +616,7 @@ fn line_features(
         .filter(|&i| bytes.get(i + 1) == Some(&b' '))
         .count();
     let separator = has_separator(text);
-    let commas = bytes.iter().filter(|&&b| b == b',').count();
+    let commas = crate::stats::count_bytes(bytes, |b| b == b',');
     let word_len = share(letters + digits, words);
     let has = |b: bool| b as u8 as f32;
     let bucket = |lo: f32, hi: f32| has(words >= lo && words <= hi);
