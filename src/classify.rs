@@ -616,7 +616,7 @@ fn line_features(
         .filter(|&i| bytes.get(i + 1) == Some(&b' '))
         .count();
     let separator = has_separator(text);
-    let commas = crate::stats::count_bytes(bytes, |b| b == b',');
+    let commas = crate::normalize::count_bytes(bytes, |b| b == b',');
     let word_len = share(letters + digits, words);
     let has = |b: bool| b as u8 as f32;
     let bucket = |lo: f32, hi: f32| has(words >= lo && words <= hi);

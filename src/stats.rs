@@ -28,20 +28,7 @@ use crate::span::Cause;
 /// Number of Unicode code points in `bytes` (UTF-8; each byte of an invalid
 /// sequence that is not a continuation byte counts one).
 pub fn char_count(bytes: &[u8]) -> usize {
-    count_bytes(bytes, |b| (b & 0xC0) != 0x80)
-}
-
-/// How many bytes of `bytes` satisfy `pred`, counted in byte-sized lanes,
-/// emptied every 255 bytes before they can overflow: the compiler adds 32
-/// bytes a step, where counting into a `usize` widens every byte first.
-pub(crate) fn count_bytes(bytes: &[u8], pred: impl Fn(u8) -> bool) -> usize {
-    bytes
-        .chunks(255)
-        .map(|chunk| {
-            let count: u8 = chunk.iter().map(|&b| u8::from(pred(b))).sum();
-            usize::from(count)
-        })
-        .sum()
+    crate::normalize::count_bytes(bytes, |b| (b & 0xC0) != 0x80)
 }
 
 /// Counts for one document, computed where the document is cleaned.
