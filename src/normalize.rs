@@ -125,18 +125,32 @@ enum Piece<'a> {
 
 /// Normalises `line`, calling `emit` with each piece of the output and the
 /// original byte range it stands for. A run of plain bytes (neither white
-/// space nor the lead byte of a character that `classify` may fold) comes as
-/// one piece: a line with one curly quote is copied word by word.
+/// space nor the lead byte of a character that `classify` may fold), with
+/// the single spaces between them, comes as one piece.
 fn walk<'a>(line: &'a [u8], mut emit: impl FnMut(Piece<'a>, (usize, usize))) {
     let mut i = 0;
     // Start of a pending white-space run, emitted only if text follows it.
     let mut pending_space: Option<usize> = None;
     let mut emitted_any = false;
     while i < line.len() {
-        let run = line[i..]
-            .iter()
-            .take_while(|&&b| PLAIN[usize::from(b)])
-            .count();
+        let plain_from = |at: usize| {
+            line[at..]
+                .iter()
+                .take_while(|&&b| PLAIN[usize::from(b)])
+                .count()
+        };
+        let mut run = plain_from(i);
+        // A single space between plain bytes stays as it is: the run goes
+        // on through it, so a line with one curly quote is copied in two
+        // pieces, not word by word.
+        while run > 0
+            && line.get(i + run) == Some(&b' ')
+            && line
+                .get(i + run + 1)
+                .is_some_and(|&b| PLAIN[usize::from(b)])
+        {
+            run += 1 + plain_from(i + run + 1);
+        }
         let fold = if run > 0 {
             Fold::Keep(run)
         } else {
