@@ -1743,9 +1743,7 @@ mod tests {
         let mut rng = crate::TestRng(0x5851_f42d_4c95_7f2d);
         let mut stop_words = 0;
         for _ in 0..5_000 {
-            let line: String = (0..rng.below(80))
-                .map(|_| PIECES[rng.below(PIECES.len())])
-                .collect();
+            let line = rng.line(PIECES, 80);
             stop_words += check(&line)[en];
         }
         assert!(
@@ -1768,9 +1766,7 @@ mod tests {
         let mut rng = crate::TestRng(0x1b87_3593_cc9e_2d51);
         let mut found = 0;
         for _ in 0..20_000 {
-            let line: String = (0..rng.below(12))
-                .map(|_| PIECES[rng.below(PIECES.len())])
-                .collect();
+            let line = rng.line(PIECES, 12);
             assert_eq!(has_separator(&line), by_spaces(&line), "{line:?}");
             found += usize::from(by_spaces(&line));
         }
@@ -1816,9 +1812,7 @@ mod tests {
         let mut rng = crate::TestRng(0x2545_f491_4f6c_dd1d);
         let mut found = [0usize; 2];
         for _ in 0..20_000 {
-            let line: String = (0..rng.below(10))
-                .map(|_| PIECES[rng.below(PIECES.len())])
-                .collect();
+            let line = rng.line(PIECES, 10);
             let mut want = (line.contains('@'), false);
             for m in automaton.find_overlapping_iter(&line) {
                 match m.pattern().as_usize() {

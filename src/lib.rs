@@ -70,4 +70,11 @@ impl TestRng {
         self.0 ^= self.0 << 17;
         (self.0 % n as u64) as usize
     }
+
+    /// A line of fewer than `most` pieces, each picked at random.
+    pub(crate) fn line(&mut self, pieces: &[&str], most: usize) -> String {
+        (0..self.below(most))
+            .map(|_| pieces[self.below(pieces.len())])
+            .collect()
+    }
 }
