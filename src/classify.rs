@@ -257,17 +257,17 @@ fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts 
         hits: [0; LANGUAGES],
     };
     let bytes = line.as_bytes();
+    // The eight bytes from `at`, lower-cased, and the first `n` of them
+    // alone (a fixed-size load, not a copy of variable length).
+    let eight = |at: usize, n: usize| {
+        let bytes: [u8; 8] = match bytes.get(at..at + 8) {
+            Some(eight) => eight.try_into().expect("eight bytes"),
+            None => std::array::from_fn(|i| bytes.get(at + i).copied().unwrap_or(0)),
+        };
+        (u64::from_le_bytes(bytes) | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * n))
+    };
     for run in masks::runs(words) {
         let word = &bytes[run.clone()];
-        // The eight bytes from `at`, lower-cased, and the first `n` of them
-        // alone (a fixed-size load, not a copy of variable length).
-        let eight = |at: usize, n: usize| {
-            let bytes: [u8; 8] = match bytes.get(at..at + 8) {
-                Some(eight) => eight.try_into().expect("eight bytes"),
-                None => std::array::from_fn(|i| bytes.get(at + i).copied().unwrap_or(0)),
-            };
-            (u64::from_le_bytes(bytes) | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * n))
-        };
         let bits = if word.len() <= 8 {
             let key = eight(run.start, word.len());
             stop.short.get(&key).copied().unwrap_or(0)
@@ -524,8 +524,9 @@ const ASCII_CLASS: [u8; 128] = {
 
 /// Counts the characters of `text` by class (white space, letters other
 /// than capitals, capitals, digits or numeric characters, the rest), and
-/// its space-separated tokens with a letter, by first letter, character by
-/// character: [`masks::counts`] for any text, ASCII classes as there.
+/// its space-separated tokens with a letter, by first letter: what
+/// [`masks::counts`] gives for ASCII lines, character by character for the
+/// others (their ASCII characters classed as there).
 fn char_counts(text: &str) -> masks::Counts {
     let mut counts = [0u32; 5];
     let (mut tokens, mut title, mut seeking) = (0u32, 0u32, true);

@@ -213,7 +213,8 @@ impl Matcher {
     }
 
     /// Appends to `hits` every rule that matches the normalised line `norm`
-    /// (guards applied), in a deterministic order.
+    /// (guards applied), in the order the rules were loaded (a rule's own
+    /// matches left to right).
     pub fn line_hits(&self, norm: &[u8], hits: &mut Vec<Hit>) {
         self.line_hits_keyed(norm, &norm.to_ascii_lowercase(), hits);
     }
@@ -231,6 +232,7 @@ impl Matcher {
         if norm.is_empty() {
             return;
         }
+        let first = hits.len();
         let words = word_count(norm);
         if norm.len() <= self.line_max_len {
             if let Some(&rule) = self.line_table.get(key) {
@@ -308,6 +310,11 @@ impl Matcher {
                     end: m.end(),
                 }));
             }
+        }
+        // Each strategy found its hits in its own order: the first rule
+        // loaded is the one a removed line reports.
+        if hits.len() > first + 1 {
+            hits[first..].sort_by_key(|h| h.rule);
         }
     }
 }
@@ -614,6 +621,29 @@ mod tests {
         assert_eq!(needs("a(b|bc)+d?"), "ab");
         assert_eq!(needs("[xy]z"), "z");
         assert_eq!(needs("k s"), " ", "K and S have a third, non-ASCII case");
+    }
+
+    #[test]
+    fn hits_come_in_the_order_rules_were_loaded() {
+        // Each strategy (table, automata, gated and plain regex sets) finds
+        // its own hits; a removed line reports the first rule loaded.
+        let m = matcher(
+            "[regex:line]\n.{0,20}\\| getty images\n[contains]\nimages\n[line]\nfoo | getty images\n\
+             [regex:line]\nfoo.*\n[contains]\nfoo\n",
+        );
+        let lines: Vec<usize> = hits(&m, "Foo | Getty Images").iter().map(|h| h.0).collect();
+        assert_eq!(lines, [2, 4, 6, 8, 10]);
+        // A rule's own matches stay left to right.
+        let m = matcher("[phrase]\nab\n[regex:phrase]\nx+\n");
+        assert_eq!(
+            hits(&m, "x ab xx ab"),
+            [
+                (2, "ab".to_string()),
+                (2, "ab".to_string()),
+                (4, "x".to_string()),
+                (4, "xx".to_string())
+            ]
+        );
     }
 
     #[test]
