@@ -65,8 +65,12 @@ pub(crate) fn blocks(text: &[u8]) -> impl Iterator<Item = Block> + '_ {
     text.chunks(64).map(|chunk| {
         let mut block = Block::default();
         for (k, bytes) in chunk.chunks(8).enumerate() {
-            let mut word = [0u8; 8];
-            word[..bytes.len()].copy_from_slice(bytes);
+            // A whole word is one load; only the last may need padding (a
+            // copy of variable length is a call to `memmove`).
+            let word: [u8; 8] = match bytes.try_into() {
+                Ok(word) => word,
+                Err(_) => std::array::from_fn(|i| bytes.get(i).copied().unwrap_or(0)),
+            };
             let x = u64::from_le_bytes(word);
             let at = 8 * k as u32;
             // Padding bytes are 0, in no class.
