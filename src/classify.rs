@@ -152,11 +152,10 @@ fn stopwords() -> &'static StopWords {
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
             {
                 words.longest = words.longest.max(word.len());
-                let bytes = word.as_bytes();
-                let entry = match (pack(bytes), pack16(bytes)) {
-                    (Some(key), _) => words.short.entry(key).or_insert(0),
-                    (None, Some(key)) => words.medium.entry(key).or_insert(0),
-                    (None, None) => words.long.entry(word).or_insert(0),
+                let entry = match Key::of(word) {
+                    Key::Short(key) => words.short.entry(key).or_insert(0),
+                    Key::Medium(key) => words.medium.entry(key).or_insert(0),
+                    Key::Long(word) => words.long.entry(word).or_insert(0),
                 };
                 *entry |= 1u32 << bit;
             }
@@ -165,26 +164,61 @@ fn stopwords() -> &'static StopWords {
     })
 }
 
-/// An ASCII word of at most 8 bytes as an integer, lower-cased (unused bytes
-/// zero: no word contains a NUL, so different words give different keys).
-fn pack(word: &[u8]) -> Option<u64> {
-    (word.len() <= 8 && word.is_ascii()).then(|| {
-        let mut key = [0u8; 8];
+impl StopWords {
+    /// The languages (bits) whose stop lists have the word of `key`.
+    fn bits(&self, key: Key<'_>) -> u32 {
+        let bits = match key {
+            Key::Short(key) => self.short.get(&key),
+            Key::Medium(key) => self.medium.get(&key),
+            Key::Long(word) => self.long.get(word),
+        };
+        bits.copied().unwrap_or(0)
+    }
+}
+
+/// A word as [`StopWords`] looks it up.
+enum Key<'a> {
+    /// [`pack`]ed.
+    Short(u64),
+    /// [`pack16`]ed.
+    Medium(u128),
+    /// Any other word, as it is.
+    Long(&'a str),
+}
+
+impl<'a> Key<'a> {
+    fn of(word: &'a str) -> Key<'a> {
+        let bytes = word.as_bytes();
+        match (pack(bytes), pack16(bytes)) {
+            (Some(key), _) => Key::Short(key),
+            (None, Some(key)) => Key::Medium(key),
+            (None, None) => Key::Long(word),
+        }
+    }
+}
+
+/// An ASCII word of at most `N` bytes, lower-cased, unused bytes zero (no
+/// word contains a NUL, so different words give different keys).
+fn packed<const N: usize>(word: &[u8]) -> Option<[u8; N]> {
+    (word.len() <= N && word.is_ascii()).then(|| {
+        let mut key = [0u8; N];
         key[..word.len()].copy_from_slice(word);
         key.make_ascii_lowercase();
-        u64::from_le_bytes(key)
+        key
     })
 }
 
-/// An ASCII word of 9 to 16 bytes as an integer, lower-cased, as [`pack`]
-/// packs shorter ones.
+/// An ASCII word of at most 8 bytes as an integer, lower-cased.
+fn pack(word: &[u8]) -> Option<u64> {
+    packed(word).map(u64::from_le_bytes)
+}
+
+/// An ASCII word of 9 to 16 bytes as an integer, as [`pack`] packs shorter
+/// ones.
 fn pack16(word: &[u8]) -> Option<u128> {
-    ((9..=16).contains(&word.len()) && word.is_ascii()).then(|| {
-        let mut key = [0u8; 16];
-        key[..word.len()].copy_from_slice(word);
-        key.make_ascii_lowercase();
-        u128::from_le_bytes(key)
-    })
+    packed(word)
+        .filter(|_| word.len() > 8)
+        .map(u128::from_le_bytes)
 }
 
 /// The words of one line (runs of letters, digits and apostrophes) and, per
@@ -198,30 +232,22 @@ struct StopCounts {
 /// run of letters, digits and apostrophes; `ascii` when it is all ASCII.
 /// Non-packable words are lower-cased into `buf`.
 fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32 {
-    let bits = if ascii {
-        if let Some(key) = pack(word.as_bytes()) {
-            stop.short.get(&key)
-        } else if let Some(key) = pack16(word.as_bytes()) {
-            stop.medium.get(&key)
-        } else if word.len() > stop.longest {
-            // (Lower-casing keeps an ASCII word's length, not every other's.)
-            None
-        } else {
+    if !ascii {
+        buf.clear();
+        buf.extend(word.chars().flat_map(char::to_lowercase));
+        return stop.bits(Key::of(buf));
+    }
+    match Key::of(word) {
+        // (Lower-casing keeps an ASCII word's length, not every other's.)
+        Key::Long(_) if word.len() > stop.longest => 0,
+        Key::Long(_) => {
             buf.clear();
             buf.push_str(word);
             buf.make_ascii_lowercase();
-            stop.long.get(buf.as_str())
+            stop.bits(Key::Long(buf))
         }
-    } else {
-        buf.clear();
-        buf.extend(word.chars().flat_map(char::to_lowercase));
-        match (pack(buf.as_bytes()), pack16(buf.as_bytes())) {
-            (Some(key), _) => stop.short.get(&key),
-            (None, Some(key)) => stop.medium.get(&key),
-            (None, None) => stop.long.get(buf.as_str()),
-        }
-    };
-    bits.copied().unwrap_or(0)
+        key => stop.bits(key),
+    }
 }
 
 /// The first look at a normalised line: its words and stop words, and its
@@ -260,22 +286,16 @@ fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts 
     // The eight bytes from `at`, lower-cased, and the first `n` of them
     // alone (a fixed-size load, not a copy of variable length).
     let eight = |at: usize, n: usize| {
-        let bytes: [u8; 8] = match bytes.get(at..at + 8) {
-            Some(eight) => eight.try_into().expect("eight bytes"),
-            None => std::array::from_fn(|i| bytes.get(at + i).copied().unwrap_or(0)),
-        };
-        (u64::from_le_bytes(bytes) | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * n))
+        (masks::load8(bytes, at) | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * n))
     };
     for run in masks::runs(words) {
         let word = &bytes[run.clone()];
         let bits = if word.len() <= 8 {
-            let key = eight(run.start, word.len());
-            stop.short.get(&key).copied().unwrap_or(0)
+            stop.bits(Key::Short(eight(run.start, word.len())))
         } else if word.len() <= 16 {
             let low = eight(run.start, 8);
             let high = eight(run.start + 8, word.len() - 8);
-            let key = u128::from(low) | (u128::from(high) << 64);
-            stop.medium.get(&key).copied().unwrap_or(0)
+            stop.bits(Key::Medium(u128::from(low) | (u128::from(high) << 64)))
         } else {
             stop_bits(stop, &line[run], true, buf)
         };
@@ -580,8 +600,7 @@ fn line_features(
     let bytes = text.as_bytes();
     let word_count = word_count(bytes);
     let words = word_count as f32;
-    // Characters: every byte that does not continue a UTF-8 sequence.
-    let char_count = crate::stats::char_count(bytes);
+    let char_count = counts.chars() as usize;
     let letters = counts.lower + counts.upper;
     let non_space = letters + counts.digit + counts.symbol;
     let (letters, upper, digits, symbols, non_space) = (

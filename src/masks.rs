@@ -64,14 +64,8 @@ pub(crate) fn blocks(text: &[u8]) -> impl Iterator<Item = Block> + '_ {
     debug_assert!(text.is_ascii());
     text.chunks(64).map(|chunk| {
         let mut block = Block::default();
-        for (k, bytes) in chunk.chunks(8).enumerate() {
-            // A whole word is one load; only the last may need padding (a
-            // copy of variable length is a call to `memmove`).
-            let word: [u8; 8] = match bytes.try_into() {
-                Ok(word) => word,
-                Err(_) => std::array::from_fn(|i| bytes.get(i).copied().unwrap_or(0)),
-            };
-            let x = u64::from_le_bytes(word);
+        for k in 0..chunk.len().div_ceil(8) {
+            let x = load8(chunk, 8 * k);
             let at = 8 * k as u32;
             // Padding bytes are 0, in no class.
             block.lower |= gather(between(x, b'a', b'z')) << at;
@@ -84,6 +78,18 @@ pub(crate) fn blocks(text: &[u8]) -> impl Iterator<Item = Block> + '_ {
         }
         block
     })
+}
+
+/// The eight bytes of `bytes` from `at` as a little-endian `u64`, zeros past
+/// its end. A whole word is one load; only a short one is padded (a copy of
+/// variable length would be a call to `memmove`).
+#[inline(always)]
+pub(crate) fn load8(bytes: &[u8], at: usize) -> u64 {
+    let word: [u8; 8] = match bytes.get(at..at + 8) {
+        Some(word) => word.try_into().expect("eight bytes"),
+        None => std::array::from_fn(|i| bytes.get(at + i).copied().unwrap_or(0)),
+    };
+    u64::from_le_bytes(word)
 }
 
 /// The runs of set bits of a bit string kept in 64-bit blocks (bit `i` of
@@ -128,12 +134,19 @@ pub(crate) struct Counts {
     pub lower: u32,
     pub upper: u32,
     pub digit: u32,
-    /// Every other byte.
+    /// Every other byte (every other character, for a count of any text).
     pub symbol: u32,
     /// Space-separated tokens with a letter...
     pub tokens: u32,
     /// ... and those whose first letter is a capital.
     pub title: u32,
+}
+
+impl Counts {
+    /// All the characters counted.
+    pub fn chars(&self) -> u32 {
+        self.white + self.lower + self.upper + self.digit + self.symbol
+    }
 }
 
 /// Counts the classes of the bytes of `text` (ASCII) and its tokens with a

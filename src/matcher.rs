@@ -339,33 +339,28 @@ impl RegexGroup {
 /// The given regex rules in [`RegexGroup`]s: those with a [`gate`] apart
 /// from the rest.
 fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
-    let gates: Vec<Option<u8>> = ids
+    let gate_of: FxHashMap<RuleId, u8> = ids
         .iter()
-        .map(|&id| match &rules[id].pattern {
-            Pattern::Regex(re) => gate(re.as_str()),
+        .filter_map(|&id| match &rules[id].pattern {
+            Pattern::Regex(re) => Some((id, gate(re.as_str())?)),
             Pattern::Literal(_) => None,
         })
         .collect();
-    let (plain, gated): (Vec<_>, Vec<_>) =
-        ids.into_iter().zip(gates).partition(|(_, g)| g.is_none());
-    let mut groups: Vec<RegexGroup> =
-        regex_set(rules, plain.into_iter().map(|(id, _)| id).collect())
-            .into_iter()
-            .map(|(set, ids)| RegexGroup {
-                set,
-                ids,
-                gates: Vec::new(),
-            })
-            .collect();
-    let gate_of: FxHashMap<RuleId, u8> =
-        gated.iter().filter_map(|&(id, g)| Some((id, g?))).collect();
-    for (set, ids) in regex_set(rules, gated.into_iter().map(|(id, _)| id).collect()) {
-        let mut gates: Vec<u8> = ids.iter().map(|id| gate_of[id]).collect();
-        gates.sort_unstable();
-        gates.dedup();
-        groups.push(RegexGroup { set, ids, gates });
-    }
-    groups
+    let (gated, plain): (Vec<RuleId>, Vec<RuleId>) =
+        ids.into_iter().partition(|id| gate_of.contains_key(id));
+    [plain, gated]
+        .into_iter()
+        .flat_map(|ids| regex_set(rules, ids))
+        .map(|(set, ids)| {
+            let mut gates: Vec<u8> = ids
+                .iter()
+                .filter_map(|id| gate_of.get(id).copied())
+                .collect();
+            gates.sort_unstable();
+            gates.dedup();
+            RegexGroup { set, ids, gates }
+        })
+        .collect()
 }
 
 /// Bytes that are rare in running text, rarest first: a regex that needs

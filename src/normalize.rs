@@ -64,15 +64,9 @@ fn is_normal(line: &[u8]) -> bool {
     if line.first() == Some(&b' ') || line.last() == Some(&b' ') {
         return false;
     }
-    // White space other than the space, and the lead bytes of the
-    // characters `classify` may fold.
-    let special = line.iter().fold(false, |special, &b| {
-        special
-            | matches!(
-                b,
-                b'\t' | b'\r' | 0x0b | 0x0c | 0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef
-            )
-    });
+    let special = line
+        .iter()
+        .fold(false, |special, &b| special | is_folded(b));
     // Two spaces in a row.
     let pairs = line.iter().zip(line.get(1..).unwrap_or_default());
     !special && !pairs.fold(false, |two, (&a, &b)| two | (a == b' ' && b == b' '))
@@ -91,16 +85,25 @@ pub fn normalize(line: &[u8], out: &mut Vec<u8>) {
     });
 }
 
+/// Whether `classify` may fold byte `b` (other than the space) or a
+/// character it starts: white space and the lead bytes `0xc2`, `0xe1`,
+/// `0xe2`, `0xe3` and `0xef`. (A `matches!`, which the compiler turns into
+/// vector compares inside [`is_normal`]'s fold.)
+const fn is_folded(b: u8) -> bool {
+    matches!(
+        b,
+        b'\t' | b'\r' | 0x0b | 0x0c | 0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef
+    )
+}
+
 /// Bytes that `classify` always keeps as they are, and that start no
-/// character it folds: everything but white space and the lead bytes
-/// `0xc2`, `0xe1`, `0xe2`, `0xe3` and `0xef`.
+/// character it folds: all but the space and [`is_folded`]'s.
 const PLAIN: [bool; 256] = {
     let mut plain = [true; 256];
-    let special: [u8; 10] = [b' ', b'\t', b'\r', 0x0b, 0x0c, 0xc2, 0xe1, 0xe2, 0xe3, 0xef];
-    let mut k = 0;
-    while k < special.len() {
-        plain[special[k] as usize] = false;
-        k += 1;
+    let mut b = 0;
+    while b < 256 {
+        plain[b] = b != b' ' as usize && !is_folded(b as u8);
+        b += 1;
     }
     plain
 };
