@@ -251,16 +251,11 @@ fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32
 }
 
 /// The first look at a normalised line: its words and stop words, and its
-/// characters by class. ASCII lines are read from byte masks (see
-/// [`masks`]), once for both; others character by character. `buf` and
-/// `words` are scratch space.
+/// characters by class, both read from byte masks (see [`masks`]). `buf`
+/// and `words` are scratch space.
 fn scan_line(line: &str, buf: &mut String, words: &mut Vec<u64>) -> (StopCounts, masks::Counts) {
-    if line.is_ascii() {
-        let chars = masks::counts(line.as_bytes(), words);
-        (ascii_stop_counts(line, words, buf), chars)
-    } else {
-        (stop_counts(line, buf), char_counts(line))
-    }
+    let chars = masks::counts(line, words);
+    (masked_stop_counts(line, words, buf), chars)
 }
 
 /// A tally of words by the stop lists that have them.
@@ -272,17 +267,19 @@ fn tally(counts: &mut StopCounts, mut bits: u32) {
     }
 }
 
-/// [`stop_counts`] for an ASCII line whose word masks ([`masks::counts`])
-/// are `words`: the words are the runs of word bytes, and a word of up to 8
-/// bytes is read as its packed key (see [`pack`]): letters, digits and the
-/// apostrophe all lower-case by setting 0x20.
-fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts {
+/// Counts the words and stop words of a normalised line whose word masks
+/// ([`masks::counts`]) are `words`: the words are the runs of word bytes.
+/// An ASCII word of up to 16 bytes is read as its packed key (see [`pack`]
+/// and [`pack16`]): letters, digits and the apostrophe all lower-case by
+/// setting 0x20. Other words go through [`stop_bits`], with `buf`.
+fn masked_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts {
     let stop = stopwords();
     let mut counts = StopCounts {
         words: 0,
         hits: [0; LANGUAGES],
     };
     let bytes = line.as_bytes();
+    let ascii = line.is_ascii();
     // The eight bytes from `at`, lower-cased, and the first `n` of them
     // alone (a fixed-size load, not a copy of variable length).
     let eight = |at: usize, n: usize| {
@@ -290,7 +287,9 @@ fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts 
     };
     for run in masks::runs(words) {
         let word = &bytes[run.clone()];
-        let bits = if word.len() <= 8 {
+        let bits = if !ascii && !word.is_ascii() {
+            stop_bits(stop, &line[run], false, buf)
+        } else if word.len() <= 8 {
             stop.bits(Key::Short(eight(run.start, word.len())))
         } else if word.len() <= 16 {
             let low = eight(run.start, 8);
@@ -300,41 +299,6 @@ fn ascii_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts 
             stop_bits(stop, &line[run], true, buf)
         };
         tally(&mut counts, bits);
-    }
-    counts
-}
-
-/// Counts the words and stop words of a normalised line, character by
-/// character. `buf` is scratch space.
-fn stop_counts(line: &str, buf: &mut String) -> StopCounts {
-    let stop = stopwords();
-    let mut counts = StopCounts {
-        words: 0,
-        hits: [0; LANGUAGES],
-    };
-    let bytes = line.as_bytes();
-    let (mut i, mut start, mut ascii) = (0, None, true);
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (in_word, len) = if b < 0x80 {
-            (b.is_ascii_alphanumeric() || b == b'\'', 1)
-        } else {
-            let c = line[i..].chars().next().unwrap_or(' ');
-            (c.is_alphanumeric(), c.len_utf8())
-        };
-        if in_word {
-            if start.is_none() {
-                start = Some(i);
-                ascii = true;
-            }
-            ascii &= b < 0x80;
-        } else if let Some(s) = start.take() {
-            tally(&mut counts, stop_bits(stop, &line[s..i], ascii, buf));
-        }
-        i += len;
-    }
-    if let Some(s) = start {
-        tally(&mut counts, stop_bits(stop, &line[s..], ascii, buf));
     }
     counts
 }
@@ -516,76 +480,6 @@ fn ln_1p(n: usize) -> f32 {
     static TABLE: OnceLock<Vec<f32>> = OnceLock::new();
     let table = TABLE.get_or_init(|| (0..SMALL).map(|n| (n as f32).ln_1p()).collect());
     table.get(n).copied().unwrap_or_else(|| (n as f32).ln_1p())
-}
-
-/// Character classes, in the order [`char_classes`] counts them.
-const SPACE: u8 = 0;
-const LOWER: u8 = 1;
-const UPPER: u8 = 2;
-const DIGIT: u8 = 3;
-const SYMBOL: u8 = 4;
-
-/// The class of each ASCII byte.
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [SYMBOL; 128];
-    let mut b = 0;
-    while b < 128 {
-        table[b] = match b as u8 {
-            b'\t'..=b'\r' | b' ' => SPACE,
-            b'a'..=b'z' => LOWER,
-            b'A'..=b'Z' => UPPER,
-            b'0'..=b'9' => DIGIT,
-            _ => SYMBOL,
-        };
-        b += 1;
-    }
-    table
-};
-
-/// Counts the characters of `text` by class (white space, letters other
-/// than capitals, capitals, digits or numeric characters, the rest), and
-/// its space-separated tokens with a letter, by first letter: what
-/// [`masks::counts`] gives for ASCII lines, character by character for the
-/// others (their ASCII characters classed as there).
-fn char_counts(text: &str) -> masks::Counts {
-    let mut counts = [0u32; 5];
-    let (mut tokens, mut title, mut seeking) = (0u32, 0u32, true);
-    for c in text.chars() {
-        let class = if c.is_ascii() {
-            ASCII_CLASS[c as usize]
-        } else if c.is_whitespace() {
-            SPACE
-        } else if c.is_alphabetic() {
-            if c.is_uppercase() {
-                UPPER
-            } else {
-                LOWER
-            }
-        } else if c.is_numeric() {
-            DIGIT
-        } else {
-            SYMBOL
-        };
-        counts[usize::from(class)] += 1;
-        // `seeking` until the current token's first letter is seen.
-        if c == ' ' {
-            seeking = true;
-        } else if seeking && c.is_alphabetic() {
-            tokens += 1;
-            title += u32::from(c.is_uppercase());
-            seeking = false;
-        }
-    }
-    let [white, lower, upper, digit, symbol] = counts;
-    masks::Counts {
-        white,
-        lower,
-        upper,
-        digit,
-        symbol,
-        tokens,
-        title,
-    }
 }
 
 /// The features of the line itself (the first [`LINE_FEATURES`] of
@@ -1697,20 +1591,21 @@ mod tests {
     }
 
     #[test]
-    fn the_ascii_path_counts_like_word_by_word_look_ups() {
+    fn words_count_like_word_by_word_look_ups() {
         // Keys built while reading must equal `stop_bits` on each word:
-        // words of 1 to 12 letters (8 is the longest packed key), any case,
-        // apostrophes, a word at the very end, random lines of such words.
+        // words of 1 to 20 letters (8 and 16 bytes are the longest packed
+        // keys), any case, apostrophes, non-ASCII letters, a word at the
+        // very end, random lines of such words.
         let stop = stopwords();
         let mut buf = String::new();
         let mut check = |line: &str| -> [u32; LANGUAGES] {
             let words: Vec<&str> = line
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
+                .split(|c: char| !(c.is_alphanumeric() || c == '\''))
                 .filter(|w| !w.is_empty())
                 .collect();
             let mut want = [0u32; LANGUAGES];
             for w in &words {
-                let mut bits = stop_bits(stop, w, true, &mut buf);
+                let mut bits = stop_bits(stop, w, w.is_ascii(), &mut buf);
                 while bits != 0 {
                     want[bits.trailing_zeros() as usize] += 1;
                     bits &= bits - 1;
@@ -1751,6 +1646,17 @@ mod tests {
             "a1b2",
             "abcdefgh",
             "abcdefghi",
+            "abcdefghijklmnopqrst",
+            "f\u{fc}r",
+            "\u{dc}BER",
+            "\u{e9}t\u{e9}",
+            "\u{43d}\u{435}",
+            "\u{418}",
+            "stra\u{df}e",
+            "\u{130}",
+            "\u{2019}",
+            "\u{2014}",
+            "\u{4e2d}",
             " ",
             "  ",
             ", ",
@@ -1760,15 +1666,22 @@ mod tests {
             "(",
             "\"",
         ];
+        let ru = crate::defaults::STOPWORDS
+            .iter()
+            .position(|(c, _)| *c == "ru")
+            .unwrap();
+        assert_eq!(check("\u{418} \u{43d}\u{435}")[ru], 2, "pick other words");
         let mut rng = crate::TestRng(0x5851_f42d_4c95_7f2d);
-        let mut stop_words = 0;
+        let (mut stop_words, mut wide) = (0, 0);
         for _ in 0..5_000 {
             let line = rng.line(PIECES, 80);
-            stop_words += check(&line)[en];
+            let hits = check(&line);
+            stop_words += hits[en];
+            wide += hits[ru];
         }
         assert!(
-            stop_words > 5_000,
-            "the pieces hold stop words: {stop_words}"
+            stop_words > 3_000 && wide > 500,
+            "the pieces hold stop words: {stop_words}, {wide}"
         );
     }
 

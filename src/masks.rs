@@ -1,16 +1,19 @@
-//! Byte-class masks of ASCII text, eight bytes at a time.
+//! Byte-class masks of text, eight bytes at a time.
 //!
 //! The classifier's features count letters, capitals, digits and white
 //! space, find the first letter of every space-separated token and split
-//! lines into words. Done byte by byte, each of these is a loop with a
-//! branch or a carried state per byte. Here one pass computes, for every
-//! block of 64 bytes, a bit per byte for each class, with plain `u64`
-//! arithmetic on eight bytes at a time ("SWAR": the crate forbids the
+//! lines into words. Done character by character, each of these is a loop
+//! with a branch or a carried state per character. Here one pass computes,
+//! for every block of 64 bytes, a bit per byte for each class, with plain
+//! `u64` arithmetic on eight bytes at a time ("SWAR": the crate forbids the
 //! `unsafe` that SIMD intrinsics need); the counts are then popcounts and
 //! the words runs of set bits.
 //!
-//! Everything here assumes ASCII text: callers check `is_ascii` first and
-//! keep their character-by-character path for other lines.
+//! Text that is not all ASCII takes the same path: its ASCII bytes are
+//! classed eight at a time, and each other character is decoded alone and
+//! marked at its first byte. Scraped English has a few curly quotes and
+//! dashes in a long line, so that line is not read character by character
+//! for their sake.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -50,6 +53,10 @@ pub(crate) struct Block {
     pub space: u64,
     /// `'`.
     pub apostrophe: u64,
+    /// The first bytes of non-ASCII characters (`0xC0..`), in no class yet.
+    pub lead: u64,
+    /// Their other bytes (`0x80..=0xBF`), never in a class.
+    pub tail: u64,
 }
 
 impl Block {
@@ -59,25 +66,59 @@ impl Block {
     }
 }
 
-/// The masks of `text` (ASCII), block by block of 64 bytes.
-pub(crate) fn blocks(text: &[u8]) -> impl Iterator<Item = Block> + '_ {
-    debug_assert!(text.is_ascii());
-    text.chunks(64).map(|chunk| {
-        let mut block = Block::default();
-        for k in 0..chunk.len().div_ceil(8) {
-            let x = load8(chunk, 8 * k);
-            let at = 8 * k as u32;
-            // Padding bytes are 0, in no class.
-            block.lower |= gather(between(x, b'a', b'z')) << at;
-            block.upper |= gather(between(x, b'A', b'Z')) << at;
-            block.digit |= gather(between(x, b'0', b'9')) << at;
-            let space = gather(between(x, b' ', b' ')) << at;
-            block.space |= space;
-            block.white |= space | (gather(between(x, b'\t', b'\r')) << at);
-            block.apostrophe |= gather(between(x, b'\'', b'\'')) << at;
+/// The masks of one block of up to 64 bytes. Unless `ASCII` (every byte
+/// below 0x80), bytes from 0x80 are set in `lead` or `tail` and in no
+/// class: they are cleared before the ASCII classes are taken, as the sums
+/// of [`between`] must not carry out of a byte.
+#[inline(always)]
+fn block<const ASCII: bool>(chunk: &[u8]) -> Block {
+    let mut block = Block::default();
+    for k in 0..chunk.len().div_ceil(8) {
+        let mut x = load8(chunk, 8 * k);
+        let at = 8 * k as u32;
+        if !ASCII {
+            let high = x & HIGH;
+            // `x << 1` brings each byte's bit 6 up to its bit 7: clear in a
+            // tail byte (0b10xx_xxxx), set in a lead byte (0b11xx_xxxx).
+            block.tail |= gather(high & !(x << 1)) << at;
+            block.lead |= gather(high & (x << 1)) << at;
+            x &= !((high >> 7) * 0xFF);
         }
-        block
-    })
+        // Padding bytes are 0, in no class.
+        block.lower |= gather(between(x, b'a', b'z')) << at;
+        block.upper |= gather(between(x, b'A', b'Z')) << at;
+        block.digit |= gather(between(x, b'0', b'9')) << at;
+        let space = gather(between(x, b' ', b' ')) << at;
+        block.space |= space;
+        block.white |= space | (gather(between(x, b'\t', b'\r')) << at);
+        block.apostrophe |= gather(between(x, b'\'', b'\'')) << at;
+    }
+    block
+}
+
+/// Classes the non-ASCII characters of `block`, which starts at byte `from`
+/// of `text`, at their first bytes as [`Counts`] defines the classes (white
+/// space, then letters by case, then numeric characters; the rest are
+/// symbols, in no mask).
+fn class_wide(block: &mut Block, text: &str, from: usize) {
+    let mut leads = block.lead;
+    while leads != 0 {
+        let i = leads.trailing_zeros();
+        leads &= leads - 1;
+        let c = text[from + i as usize..].chars().next().unwrap_or(' ');
+        let bit = 1u64 << i;
+        if c.is_whitespace() {
+            block.white |= bit;
+        } else if c.is_alphabetic() {
+            if c.is_uppercase() {
+                block.upper |= bit;
+            } else {
+                block.lower |= bit;
+            }
+        } else if c.is_numeric() {
+            block.digit |= bit;
+        }
+    }
 }
 
 /// The eight bytes of `bytes` from `at` as a little-endian `u64`, zeros past
@@ -127,14 +168,19 @@ pub(crate) fn runs(bits: &[u64]) -> impl Iterator<Item = std::ops::Range<usize>>
     })
 }
 
-/// What one pass over an ASCII line counts for the features.
+/// What one pass over a line counts for the features: its characters by
+/// class, and its tokens.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counts {
+    /// White space (`char::is_whitespace`).
     pub white: u32,
+    /// Letters other than capitals (`char::is_alphabetic`)...
     pub lower: u32,
+    /// ... and capitals (`char::is_uppercase`).
     pub upper: u32,
+    /// Digits and other numeric characters (`char::is_numeric`).
     pub digit: u32,
-    /// Every other byte (every other character, for a count of any text).
+    /// Every other character.
     pub symbol: u32,
     /// Space-separated tokens with a letter...
     pub tokens: u32,
@@ -149,18 +195,45 @@ impl Counts {
     }
 }
 
-/// Counts the classes of the bytes of `text` (ASCII) and its tokens with a
-/// letter, by first letter. `words` is set to the masks of its word bytes
-/// (letters, digits, apostrophes), block by block: the words are their
-/// [`runs`].
-pub(crate) fn counts(text: &[u8], words: &mut Vec<u64>) -> Counts {
+/// Counts the characters of `text` by class and its tokens with a letter,
+/// by first letter. `words` is set to the masks of its word bytes (the
+/// bytes of letters, digits and apostrophes), block by block: the words
+/// are their [`runs`].
+pub(crate) fn counts(text: &str, words: &mut Vec<u64>) -> Counts {
+    if text.is_ascii() {
+        counts_of::<true>(text, words)
+    } else {
+        counts_of::<false>(text, words)
+    }
+}
+
+/// [`counts`], for all-ASCII `text` when `ASCII`.
+#[inline(always)]
+fn counts_of<const ASCII: bool>(text: &str, words: &mut Vec<u64>) -> Counts {
     let mut c = Counts::default();
     words.clear();
     // Whether the token open at the start of the block has a letter: the
     // carry out of the previous block's addition.
     let mut carry = false;
-    for b in blocks(text) {
-        words.push(b.word());
+    // Whether the byte before the block is a word byte, and how many bytes
+    // are not first bytes of characters.
+    let (mut word_before, mut tails) = (0u64, 0u32);
+    for (k, chunk) in text.as_bytes().chunks(64).enumerate() {
+        let mut b = block::<ASCII>(chunk);
+        if ASCII {
+            words.push(b.word());
+        } else {
+            class_wide(&mut b, text, 64 * k);
+            // A tail byte belongs to a word when its character's first byte
+            // does: the bit is passed along at most three tail bytes.
+            let mut word = b.word();
+            for _ in 0..3 {
+                word |= b.tail & ((word << 1) | word_before);
+            }
+            word_before = word >> 63;
+            tails += b.tail.count_ones();
+            words.push(word);
+        }
         let letters = b.lower | b.upper;
         // A letter's position is set in `letters` and `inside`; adding the
         // two starts a carry there that runs up through the token and stops
@@ -179,7 +252,7 @@ pub(crate) fn counts(text: &[u8], words: &mut Vec<u64>) -> Counts {
         c.tokens += first.count_ones();
         c.title += (first & b.upper).count_ones();
     }
-    c.symbol = text.len() as u32 - c.white - c.lower - c.upper - c.digit;
+    c.symbol = text.len() as u32 - tails - c.white - c.lower - c.upper - c.digit;
     c
 }
 
@@ -187,27 +260,49 @@ pub(crate) fn counts(text: &[u8], words: &mut Vec<u64>) -> Counts {
 mod tests {
     use super::*;
 
-    /// The byte-by-byte definition of [`counts`].
-    fn counts_by_bytes(text: &[u8]) -> Counts {
+    /// The masks of `text` (ASCII), block by block of 64 bytes.
+    fn blocks(text: &[u8]) -> impl Iterator<Item = Block> + '_ {
+        text.chunks(64).map(block::<true>)
+    }
+
+    /// The character-by-character definition of [`counts`], with the
+    /// words it marks.
+    fn counts_by_chars(text: &str) -> (Counts, Vec<&str>) {
         let mut c = Counts::default();
         let mut seeking = true;
-        for &b in text {
-            match b {
-                b'a'..=b'z' => c.lower += 1,
-                b'A'..=b'Z' => c.upper += 1,
-                b'0'..=b'9' => c.digit += 1,
-                b'\t'..=b'\r' | b' ' => c.white += 1,
-                _ => c.symbol += 1,
+        for ch in text.chars() {
+            if ch.is_whitespace() {
+                c.white += 1;
+            } else if ch.is_alphabetic() && ch.is_uppercase() {
+                c.upper += 1;
+            } else if ch.is_alphabetic() {
+                c.lower += 1;
+            } else if ch.is_numeric() {
+                c.digit += 1;
+            } else {
+                c.symbol += 1;
             }
-            if b == b' ' {
+            // `seeking` until the current token's first letter is seen.
+            if ch == ' ' {
                 seeking = true;
-            } else if seeking && b.is_ascii_alphabetic() {
+            } else if seeking && ch.is_alphabetic() {
                 c.tokens += 1;
-                c.title += u32::from(b.is_ascii_uppercase());
+                c.title += u32::from(ch.is_uppercase());
                 seeking = false;
             }
         }
-        c
+        let words = text
+            .split(|ch: char| !(ch.is_alphanumeric() || ch == '\''))
+            .filter(|w| !w.is_empty())
+            .collect();
+        (c, words)
+    }
+
+    /// [`counts`] and the words of its masks.
+    fn counts_and_words(text: &str) -> (Counts, Vec<&str>) {
+        let mut masks = Vec::new();
+        let c = counts(text, &mut masks);
+        (c, runs(&masks).map(|r| &text[r]).collect())
     }
 
     /// Random ASCII lines, every byte value below 0x80 likely, with runs of
@@ -253,21 +348,19 @@ mod tests {
     }
 
     #[test]
-    fn counts_match_the_byte_by_byte_definition() {
+    fn counts_match_the_character_by_character_definition() {
         for line in [
-            &b""[..],
-            b"a",
-            b" A",
-            b"(The) x-Ray 'Quote' a",
-            b"1st 2nd Third",
+            "",
+            "a",
+            " A",
+            "(The) x-Ray 'Quote' a",
+            "1st 2nd Third",
+            "\u{dc}n\u{ef} 2\u{20ac} \u{2019}Tis \u{c9}t\u{e9}\u{2014}l'\u{e9}t\u{e9}",
+            "\t\u{b2}\u{2003}x \u{1f600}y \u{4e2d}\u{6587} \u{41f}\u{440}\u{438} \u{85}",
         ] {
-            assert_eq!(
-                counts(line, &mut Vec::new()),
-                counts_by_bytes(line),
-                "{line:?}"
-            );
+            assert_eq!(counts_and_words(line), counts_by_chars(line), "{line:?}");
         }
-        let long = [b"x".repeat(100), b" Y".to_vec(), b"z".repeat(70)].concat();
+        let long = ["x".repeat(100), " Y".to_owned(), "z".repeat(70)].concat();
         assert_eq!(
             counts(&long, &mut Vec::new()),
             Counts {
@@ -281,14 +374,52 @@ mod tests {
             }
         );
         for line in random_lines() {
+            let line = String::from_utf8(line).expect("ASCII");
             let mut words = Vec::new();
             assert_eq!(
                 counts(&line, &mut words),
-                counts_by_bytes(&line),
+                counts_by_chars(&line).0,
                 "{line:?}"
             );
-            let want: Vec<u64> = blocks(&line).map(|b| b.word()).collect();
+            let want: Vec<u64> = blocks(line.as_bytes()).map(|b| b.word()).collect();
             assert_eq!(words, want, "{line:?}");
+        }
+        // Characters of two to four bytes, of every class, among ASCII
+        // pieces: some straddle a block's end, some start a token or a word.
+        const PIECES: &[&str] = &[
+            "a",
+            "Z",
+            "9",
+            " ",
+            "  ",
+            "'",
+            "-",
+            ".",
+            "xxxxxxxxxxxxxxxxxxxx",
+            "\u{e9}",
+            "\u{c9}",
+            "\u{2019}",
+            "\u{2014}",
+            "\u{a0}",
+            "\u{2003}",
+            "\u{b2}",
+            "\u{bd}",
+            "\u{41f}",
+            "\u{44f}",
+            "\u{4e2d}",
+            "\u{1f600}",
+            "\u{1d400}",
+            "\u{301}",
+            "\u{130}",
+            "\u{1c5}",
+            "\u{df}",
+            "\u{660}",
+            "\u{85}",
+        ];
+        let mut rng = crate::TestRng(0x2545_f491_4f6c_dd1d);
+        for _ in 0..20_000 {
+            let line = rng.line(PIECES, 60);
+            assert_eq!(counts_and_words(&line), counts_by_chars(&line), "{line:?}");
         }
     }
 
