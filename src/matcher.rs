@@ -12,10 +12,12 @@
 //!   line), the guarded `[regex:contains|tail|head]` (only on short lines),
 //!   and `[regex:phrase]` (only the members that match are then run on their
 //!   own to find where). One pass per line says which rules match.
-//!   A regex whose matches can start with almost any byte (`[^.]{0,60}\|`)
-//!   keeps a set's automaton walking deep into every line; such a regex
-//!   that needs a rare byte (here `|`) goes into a set of its own that
-//!   only lines holding one of its members' bytes are run through.
+//!   Each set runs only on the lines it may match: the regexes anchored
+//!   at a line's start or end with few ways to begin or end there
+//!   (`^\d+ comments?$`, `.+ said:?$`) make one set, which a line runs
+//!   through only when its first or last bytes are one of those ways. Of
+//!   the others, those that need a rare byte (`[^.]{0,60}\| ap photo`
+//!   needs `|`) make another, run only on lines holding one.
 //!
 //! Both automata are ASCII-case-insensitive, so no line is ever lower-cased on
 //! the way in.
@@ -324,43 +326,325 @@ impl Matcher {
 struct RegexGroup {
     set: RegexSet,
     ids: Vec<RuleId>,
-    /// Empty when the set runs on every line. Otherwise every member needs
-    /// one of these bytes (ASCII, lower case; see [`gate`]) in the line's
-    /// key, and a line with none of them skips the set.
-    gates: Vec<u8>,
+    /// Which lines the set runs on.
+    gate: Gate,
+}
+
+/// Which lines a [`RegexGroup`] runs on, judged from the line's key.
+#[derive(Debug, PartialEq, Eq)]
+enum Gate {
+    /// Every line.
+    Open,
+    /// Lines holding one of these bytes (ASCII, lower case; see [`gate`]):
+    /// every member needs one.
+    Bytes(Vec<u8>),
+    /// Lines that start with one of `starts` or end with one of `ends`:
+    /// every member's matches take the line from its start, or to its end,
+    /// with one of them (see [`affixes`]).
+    Affixes { starts: Affixes, ends: Affixes },
 }
 
 impl RegexGroup {
     fn admits(&self, key: &[u8]) -> bool {
-        self.gates.is_empty() || self.gates.iter().any(|&g| memchr::memchr(g, key).is_some())
+        match &self.gate {
+            Gate::Open => true,
+            Gate::Bytes(bytes) => bytes.iter().any(|&g| memchr::memchr(g, key).is_some()),
+            Gate::Affixes { starts, ends } => starts.begin(key) || ends.end(key),
+        }
     }
 }
 
-/// The given regex rules in [`RegexGroup`]s: those with a [`gate`] apart
-/// from the rest.
+/// Short byte strings a line's key may begin (or end) with, found by the
+/// byte at that end of the key: most keys have none at all.
+#[derive(Debug, PartialEq, Eq)]
+struct Affixes {
+    /// Sorted by the byte at the end they are found by.
+    strings: Vec<Vec<u8>>,
+    /// For each byte, the range of `strings` found by it.
+    by_byte: Vec<(u16, u16)>,
+}
+
+impl Affixes {
+    /// `strings` (none empty), to be found by their first byte, or their
+    /// last when `at_end`.
+    fn new(mut strings: Vec<Vec<u8>>, at_end: bool) -> Affixes {
+        let edge = move |s: &Vec<u8>| if at_end { s[s.len() - 1] } else { s[0] };
+        strings.sort_unstable_by_key(|s| (edge(s), s.clone()));
+        strings.dedup();
+        let mut by_byte = vec![(0u16, 0u16); 256];
+        for (i, s) in strings.iter().enumerate() {
+            let range = &mut by_byte[usize::from(edge(s))];
+            if range.0 == range.1 {
+                range.0 = i as u16;
+            }
+            range.1 = i as u16 + 1;
+        }
+        Affixes { strings, by_byte }
+    }
+
+    fn found_by(&self, byte: Option<&u8>) -> &[Vec<u8>] {
+        let (from, to) = byte.map_or((0, 0), |&b| self.by_byte[usize::from(b)]);
+        &self.strings[usize::from(from)..usize::from(to)]
+    }
+
+    /// Whether `key` begins with one of the strings.
+    fn begin(&self, key: &[u8]) -> bool {
+        self.found_by(key.first())
+            .iter()
+            .any(|s| key.starts_with(s))
+    }
+
+    /// Whether `key` ends with one of the strings.
+    fn end(&self, key: &[u8]) -> bool {
+        self.found_by(key.last()).iter().any(|s| key.ends_with(s))
+    }
+}
+
+/// The given regex rules in [`RegexGroup`]s: those whose matches take the
+/// line from its start or to its end with one of a few [`affixes`]
+/// together, then those with a [`gate`] byte, then the rest.
 fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
+    let pattern = |id: RuleId| match &rules[id].pattern {
+        Pattern::Regex(re) => Some(re.as_str()),
+        Pattern::Literal(_) => None,
+    };
+    let affixes_of: FxHashMap<RuleId, (End, Vec<Vec<u8>>)> = ids
+        .iter()
+        .filter_map(|&id| {
+            let p = pattern(id)?;
+            let found = |end| affixes(p, end).map(|a| (end, a));
+            Some((id, found(End::Start).or_else(|| found(End::End))?))
+        })
+        .collect();
+    let (anchored, ids): (Vec<RuleId>, Vec<RuleId>) =
+        ids.into_iter().partition(|id| affixes_of.contains_key(id));
     let gate_of: FxHashMap<RuleId, u8> = ids
         .iter()
-        .filter_map(|&id| match &rules[id].pattern {
-            Pattern::Regex(re) => Some((id, gate(re.as_str())?)),
-            Pattern::Literal(_) => None,
-        })
+        .filter_map(|&id| Some((id, gate(pattern(id)?)?)))
         .collect();
     let (gated, plain): (Vec<RuleId>, Vec<RuleId>) =
         ids.into_iter().partition(|id| gate_of.contains_key(id));
-    [plain, gated]
-        .into_iter()
-        .flat_map(|ids| regex_set(rules, ids))
-        .map(|(set, ids)| {
-            let mut gates: Vec<u8> = ids
-                .iter()
-                .filter_map(|id| gate_of.get(id).copied())
+    let mut groups = Vec::new();
+    for (set, ids) in regex_set(rules, anchored) {
+        let strings = |end: End| -> Vec<Vec<u8>> {
+            ids.iter()
+                .filter(|id| affixes_of[id].0 == end)
+                .flat_map(|id| affixes_of[id].1.clone())
+                .collect()
+        };
+        let gate = Gate::Affixes {
+            starts: Affixes::new(strings(End::Start), false),
+            ends: Affixes::new(strings(End::End), true),
+        };
+        groups.push(RegexGroup { set, ids, gate });
+    }
+    for (set, ids) in regex_set(rules, plain) {
+        groups.push(RegexGroup {
+            set,
+            ids,
+            gate: Gate::Open,
+        });
+    }
+    for (set, ids) in regex_set(rules, gated) {
+        let mut bytes: Vec<u8> = ids.iter().map(|id| gate_of[id]).collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        groups.push(RegexGroup {
+            set,
+            ids,
+            gate: Gate::Bytes(bytes),
+        });
+    }
+    groups
+}
+
+/// An end of the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    Start,
+    End,
+}
+
+/// The most affixes [`affixes`] keeps for one pattern, and their length.
+const AFFIXES_MAX: usize = 128;
+const AFFIX_LEN: usize = 4;
+
+/// What a line's key (the line ASCII-lower-cased) begins with (or ends
+/// with, for [`End::End`]) when `pattern` (as a `RegexSet` compiles it:
+/// case-insensitive) matches it: one of a few short byte strings, none
+/// empty. `None` when matches need not reach that end of the line (no `^`,
+/// or no `$`) or may begin (end) with almost anything.
+///
+/// The set's automaton leaves a line that a pattern anchored at its start
+/// does not match within a few bytes, but the call itself costs as much as
+/// reading a short line; and a pattern anchored only at its end is read
+/// through to the end. Most lines begin and end with none of these.
+fn affixes(pattern: &str, end: End) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let props = hir.properties();
+    let (looks, look) = match end {
+        End::Start => (props.look_set_prefix(), regex_syntax::hir::Look::Start),
+        End::End => (props.look_set_suffix(), regex_syntax::hir::Look::End),
+    };
+    if !looks.contains(look) {
+        return None;
+    }
+    let alts = alternatives(&hir, end);
+    if alts.iter().any(|(bytes, _)| bytes.is_empty()) {
+        return None;
+    }
+    // Built from the end backwards, the end's strings come reversed.
+    Some(
+        alts.into_iter()
+            .map(|(mut bytes, _)| {
+                if end == End::End {
+                    bytes.reverse();
+                }
+                bytes
+            })
+            .collect(),
+    )
+}
+
+/// The ways matches of `hir` begin (for [`End::End`]: end, bytes in
+/// reverse), in key bytes: each with whether it is the whole match (so
+/// that the next part of a concatenation extends it). At most
+/// [`AFFIXES_MAX`] of at most [`AFFIX_LEN`] bytes.
+fn alternatives(hir: &Hir, end: End) -> Vec<(Vec<u8>, bool)> {
+    let alts = match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => vec![(Vec::new(), true)],
+        HirKind::Literal(lit) => {
+            let mut bytes = lit.0.to_ascii_lowercase();
+            if end == End::End {
+                bytes.reverse();
+            }
+            vec![(bytes, true)]
+        }
+        HirKind::Class(class) => class_alternatives(class, end),
+        HirKind::Repetition(rep) => {
+            // Once, whole; more often, only begun; none (when allowed), as
+            // if absent.
+            let once = rep.max == Some(1);
+            let mut alts: Vec<(Vec<u8>, bool)> = alternatives(&rep.sub, end)
+                .into_iter()
+                .map(|(bytes, exact)| (bytes, exact && once))
                 .collect();
-            gates.sort_unstable();
-            gates.dedup();
-            RegexGroup { set, ids, gates }
-        })
-        .collect()
+            if rep.min == 0 {
+                alts.push((Vec::new(), true));
+            }
+            alts
+        }
+        HirKind::Capture(cap) => alternatives(&cap.sub, end),
+        HirKind::Concat(parts) => {
+            let mut acc = vec![(Vec::new(), true)];
+            let ordered: Box<dyn Iterator<Item = &Hir>> = match end {
+                End::Start => Box::new(parts.iter()),
+                End::End => Box::new(parts.iter().rev()),
+            };
+            for part in ordered {
+                if !acc.iter().any(|(_, exact)| *exact) {
+                    break;
+                }
+                let next = alternatives(part, end);
+                acc = acc
+                    .into_iter()
+                    .flat_map(|(bytes, exact)| {
+                        if exact {
+                            next.iter()
+                                .map(|(more, e)| ([bytes.as_slice(), more].concat(), *e))
+                                .collect()
+                        } else {
+                            vec![(bytes, false)]
+                        }
+                    })
+                    .collect();
+                acc = bounded(acc);
+            }
+            acc
+        }
+        HirKind::Alternation(parts) => parts.iter().flat_map(|p| alternatives(p, end)).collect(),
+    };
+    bounded(alts)
+}
+
+/// [`alternatives`] of a class: each member whole when there are few
+/// (ASCII lower-cased, others as UTF-8), otherwise only the byte at `end`.
+fn class_alternatives(class: &Class, end: End) -> Vec<(Vec<u8>, bool)> {
+    let (ranges, unicode): (Vec<(u32, u32)>, bool) = match class {
+        Class::Unicode(c) => (
+            c.ranges()
+                .iter()
+                .map(|r| (r.start() as u32, r.end() as u32))
+                .collect(),
+            true,
+        ),
+        Class::Bytes(c) => (
+            c.ranges()
+                .iter()
+                .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                .collect(),
+            false,
+        ),
+    };
+    // A member's key bytes, in the order they are read from `end`.
+    let key = |c: u32| -> Vec<u8> {
+        let mut bytes = match char::from_u32(c) {
+            Some(ch) if unicode => ch.to_string().into_bytes().to_ascii_lowercase(),
+            _ => vec![(c as u8).to_ascii_lowercase()],
+        };
+        if end == End::End {
+            bytes.reverse();
+        }
+        bytes
+    };
+    let members: u32 = ranges.iter().map(|(a, b)| b - a + 1).sum();
+    if members <= 16 {
+        return ranges
+            .iter()
+            .flat_map(|&(a, b)| (a..=b).map(|c| (key(c), true)))
+            .collect();
+    }
+    let mut edges: Vec<u8> = Vec::new();
+    for &(a, b) in &ranges {
+        edges.extend((a..=b.min(0x7F)).map(|c| (c as u8).to_ascii_lowercase()));
+        if b >= 0x80 {
+            match (unicode, end) {
+                // A UTF-8 lead byte grows with the character, so a range's
+                // members begin with every lead byte between its ends'.
+                (true, End::Start) => edges.extend(key(a.max(0x80))[0]..=key(b)[0]),
+                // Every non-ASCII character ends with a continuation byte.
+                (true, End::End) => edges.extend(0x80..=0xBF),
+                (false, _) => edges.extend(a.max(0x80) as u8..=b as u8),
+            }
+        }
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    edges.into_iter().map(|b| (vec![b], false)).collect()
+}
+
+/// `alts` cut to at most [`AFFIX_LEN`] bytes each (a cut one is no longer
+/// whole) and, by cutting shorter, to at most [`AFFIXES_MAX`] of them.
+fn bounded(mut alts: Vec<(Vec<u8>, bool)>) -> Vec<(Vec<u8>, bool)> {
+    for len in (0..=AFFIX_LEN).rev() {
+        for (bytes, exact) in &mut alts {
+            if bytes.len() > len {
+                bytes.truncate(len);
+                *exact = false;
+            }
+        }
+        alts.sort_unstable();
+        alts.dedup();
+        if alts.len() <= AFFIXES_MAX {
+            break;
+        }
+    }
+    alts
 }
 
 /// Bytes that are rare in running text, rarest first: a regex that needs
@@ -619,6 +903,183 @@ mod tests {
     }
 
     #[test]
+    fn affixes_are_what_every_match_begins_or_ends_with() {
+        let show = |p: &str, end: End| {
+            affixes(p, end).map(|s| {
+                let mut s: Vec<String> = s
+                    .iter()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .collect();
+                s.sort();
+                s
+            })
+        };
+        let cases: &[(&str, End, Option<&[&str]>)] = &[
+            // Four bytes at most, in lower case, each way a match may begin.
+            (r"^(?:Photo (to|over) the)$", End::Start, Some(&["phot"])),
+            (
+                r"^(?:(image|photo) \d+)$",
+                End::Start,
+                Some(&["imag", "phot"]),
+            ),
+            (r"^(?:ab?c)", End::Start, Some(&["abc", "ac"])),
+            (r"^(?:a(?-u:\b)x+y)", End::Start, Some(&["ax"])),
+            (r"^(?:x{2}y)", End::Start, Some(&["x"])),
+            (r"^(?:x*y)", End::Start, Some(&["x", "y"])),
+            // Letters with a third case (the Kelvin sign, the long s), and
+            // other scripts, as UTF-8.
+            (r"^(?:ok)", End::Start, Some(&["ok", "o\u{212a}"])),
+            (r"^(?:sa)", End::Start, Some(&["sa", "\u{17f}a"])),
+            // (Cut after four bytes, inside a character: shown replaced.)
+            (
+                r"^(?:©|\u{e9}t\u{e9})",
+                End::Start,
+                Some(&["©", "\u{c9}t\u{fffd}", "\u{e9}t\u{fffd}"]),
+            ),
+            // The same at the other end: the last four bytes.
+            (r"(?:t\u{e9})$", End::End, Some(&["t\u{c9}", "t\u{e9}"])),
+            (
+                r".+ (said|wrote):?$",
+                End::End,
+                Some(&["aid:", "rote", "said", "ote:", "\u{fffd}aid"]),
+            ),
+            (r"^(?:photo .*)$", End::End, None),
+            (r"(?:x (ab|cd)+ y)$", End::End, Some(&["ab y", "cd y"])),
+            (r"x\W*$", End::End, None),
+            // Not anchored, or open to almost any byte at that end.
+            (r"skip to", End::Start, None),
+            (r"^skip to", End::End, None),
+            (r"^(?:.+ said)$", End::Start, None),
+            (r"^(?:x*)", End::Start, None),
+            (r"^(?:[^.]{0,60}\|)$", End::Start, None),
+        ];
+        for &(pattern, end, want) in cases {
+            let want = want.map(|w| {
+                let mut w: Vec<String> = w.iter().map(|s| s.to_string()).collect();
+                w.sort();
+                w
+            });
+            assert_eq!(show(pattern, end), want, "{pattern} {end:?}");
+        }
+        // A large class keeps its members' bytes at that end: the ASCII
+        // digits, and the lead bytes of the others or any continuation byte.
+        let digits = affixes(r"^\d+ comments?$", End::Start).unwrap();
+        assert!((b'0'..=b'9').all(|d| digits.contains(&vec![d])));
+        assert!(digits.contains(&"\u{664}".as_bytes()[..1].to_vec()));
+        assert!(!digits.iter().any(|s| s[0].is_ascii_alphabetic()));
+        let digits = affixes(r"x \d+$", End::End).unwrap();
+        assert!(digits.contains(&vec![b'7']) && digits.contains(&vec![0xA4]));
+        assert!(!digits.iter().any(|s| s[0].is_ascii_alphabetic()));
+    }
+
+    #[test]
+    fn affix_gates_admit_every_line_a_member_matches() {
+        // The default regexes and a few more, on lines built from pieces
+        // that begin and end their matches in every case and script.
+        let mut patterns: Vec<String> = crate::RuleSet::defaults()
+            .rules()
+            .iter()
+            .filter_map(|r| match &r.pattern {
+                Pattern::Regex(re) => Some(re.as_str().to_string()),
+                Pattern::Literal(_) => None,
+            })
+            .collect();
+        patterns.extend(
+            [
+                r"^(?:ok|(?-i:Yes)|s[^a])",
+                r"^(?:\w\d)",
+                r"^(?:(?-u:\xFF)x)",
+                r"(?:ok|(?-i:Yes)|s[^a])$",
+                r"(?:\d\w)$",
+                r"x(?-u:\xFF)$",
+                r"(?:o\u{e9})$",
+                // Too many ways to begin: cut short, and not extended.
+                r"^(?:(ab|cd|ef|gh|ij|lm|no|pq|rt|uv|wy|zz)(ab|cd|ef|gh|ij|lm|no|pq|rt|uv|wy|zz)x)",
+            ]
+            .map(String::from),
+        );
+        const PIECES: &[&str] = &[
+            "",
+            "Photo: ",
+            "PHOTO",
+            "12",
+            "\u{664}",
+            " comments",
+            "Comments (3)",
+            "Share ",
+            "share 4",
+            "Skip to content",
+            "ok",
+            "O\u{212a}",
+            "\u{17f}x",
+            "Yes",
+            "yes",
+            "string(5) \"[",
+            "[{\"a_b\":",
+            "xxxxxxxxxxxxxxxxxxxxxx",
+            "\u{a9} 2024",
+            "Copyright 2024",
+            "Log in or register",
+            "\u{ff}x",
+            "You may also like",
+            "\u{e9}",
+            " ",
+            ".",
+            "|",
+            "John 2019 said:",
+            " wrote",
+            "x\u{ff}",
+            "O\u{c9}",
+            "o\u{e9}",
+            "abcdx",
+            "zzzz",
+        ];
+        let mut rng = crate::TestRng(0x2545_f491_4f6c_dd1d);
+        let lines: Vec<String> = (0..20_000).map(|_| rng.line(PIECES, 5)).collect();
+        let mut anchored = [0, 0];
+        let mut matched = 0;
+        for pattern in &patterns {
+            for (k, end) in [End::Start, End::End].into_iter().enumerate() {
+                let Some(strings) = affixes(pattern, end) else {
+                    continue;
+                };
+                anchored[k] += 1;
+                let re = regex::bytes::RegexBuilder::new(pattern)
+                    .case_insensitive(true)
+                    .build()
+                    .unwrap();
+                let empty = || Affixes::new(Vec::new(), false);
+                let gate = match end {
+                    End::Start => Gate::Affixes {
+                        starts: Affixes::new(strings, false),
+                        ends: empty(),
+                    },
+                    End::End => Gate::Affixes {
+                        starts: empty(),
+                        ends: Affixes::new(strings, true),
+                    },
+                };
+                let group = RegexGroup {
+                    set: RegexSet::new([pattern]).unwrap(),
+                    ids: vec![0],
+                    gate,
+                };
+                for line in &lines {
+                    if re.is_match(line.as_bytes()) {
+                        matched += 1;
+                        let key = line.as_bytes().to_ascii_lowercase();
+                        assert!(group.admits(&key), "{pattern} {end:?} {line:?}");
+                    }
+                }
+            }
+        }
+        assert!(
+            anchored[0] >= 15 && anchored[1] >= 10 && matched > 5_000,
+            "{anchored:?} {matched}"
+        );
+    }
+
+    #[test]
     fn hits_come_in_the_order_rules_were_loaded() {
         // Each strategy (table, automata, gated and plain regex sets) finds
         // its own hits; a removed line reports the first rule loaded.
@@ -647,13 +1108,17 @@ mod tests {
             "[regex:line]\n[^.]{0,60}\\|\\s*getty images\n\\d+ comments?\n\
              [regex:phrase]\n.{0,20}\\| ap photo\n",
         );
-        assert_eq!(
-            m.line_regexes
-                .iter()
-                .map(|g| g.gates.clone())
-                .collect::<Vec<_>>(),
-            [vec![], vec![b'|']]
+        // Both whole-line regexes are anchored, with few ways to begin
+        // (the first) or to end (the second); the phrase regex needs a `|`.
+        let gates: Vec<&Gate> = m.line_regexes.iter().map(|g| &g.gate).collect();
+        assert!(
+            matches!(gates[..], [Gate::Affixes { starts, ends }]
+                if starts.begin(b"7 comments") && !starts.begin(b"comments")
+                    && ends.end(b"a | getty images") && !ends.end(b"images.")),
+            "{gates:?}"
         );
+        let gates: Vec<&Gate> = m.phrase_regexes.iter().map(|g| &g.gate).collect();
+        assert_eq!(gates, [&Gate::Bytes(vec![b'|'])]);
         let cases: &[(&str, &[(usize, &str)])] = &[
             (
                 "Smoke rises | Getty Images",
