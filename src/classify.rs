@@ -125,8 +125,8 @@ const _: () = assert!(LANGUAGES <= 32, "a language is a bit of a u32");
 /// belongs to.
 struct StopWords {
     /// ASCII words of at most 8 bytes, packed into an integer (see [`pack`]):
-    /// most stop words, looked up without hashing or comparing strings.
-    short: FxHashMap<u64, u32>,
+    /// most stop words, looked up without comparing strings or branching.
+    short: Cuckoo,
     /// ASCII words of 9 to 16 bytes, packed the same way into 16 bytes.
     medium: FxHashMap<u128, u32>,
     /// The others.
@@ -139,8 +139,9 @@ static STOPWORDS: OnceLock<StopWords> = OnceLock::new();
 
 fn stopwords() -> &'static StopWords {
     STOPWORDS.get_or_init(|| {
+        let mut short = FxHashMap::default();
         let mut words = StopWords {
-            short: FxHashMap::default(),
+            short: Cuckoo::default(),
             medium: FxHashMap::default(),
             long: FxHashMap::default(),
             longest: 0,
@@ -153,13 +154,14 @@ fn stopwords() -> &'static StopWords {
             {
                 words.longest = words.longest.max(word.len());
                 let entry = match Key::of(word) {
-                    Key::Short(key) => words.short.entry(key).or_insert(0),
+                    Key::Short(key) => short.entry(key).or_insert(0),
                     Key::Medium(key) => words.medium.entry(key).or_insert(0),
                     Key::Long(word) => words.long.entry(word).or_insert(0),
                 };
                 *entry |= 1u32 << bit;
             }
         }
+        words.short = Cuckoo::new(&short);
         words
     })
 }
@@ -168,11 +170,87 @@ impl StopWords {
     /// The languages (bits) whose stop lists have the word of `key`.
     fn bits(&self, key: Key<'_>) -> u32 {
         let bits = match key {
-            Key::Short(key) => self.short.get(&key),
+            Key::Short(key) => return self.short.get(key),
             Key::Medium(key) => self.medium.get(&key),
             Key::Long(word) => self.long.get(word),
         };
         bits.copied().unwrap_or(0)
+    }
+}
+
+/// Packed words (never zero) and their bits in a cuckoo table: each word
+/// sits in one of its two slots, so a look-up reads both and keeps the one
+/// that holds it, without a branch. About half the words of running text
+/// are stop words, so a look-up that branches on finding one mispredicts
+/// often. Built once, deterministically: the multipliers are tried in a
+/// fixed order until every word finds a place.
+#[derive(Default)]
+struct Cuckoo {
+    keys: Vec<u64>,
+    bits: Vec<u32>,
+    /// The two hash multipliers.
+    mul: [u64; 2],
+    /// `64 - log2(slots)`: a slot is a hash's top bits.
+    shift: u32,
+}
+
+impl Cuckoo {
+    fn new(words: &FxHashMap<u64, u32>) -> Cuckoo {
+        let size = (4 * words.len()).next_power_of_two().max(64);
+        let mut entries: Vec<(u64, u32)> = words.iter().map(|(&k, &b)| (k, b)).collect();
+        entries.sort_unstable();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        loop {
+            // Two odd multipliers from a fixed sequence (splitmix64).
+            let mut next = || {
+                seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = seed;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                (z ^ (z >> 31)) | 1
+            };
+            let mut table = Cuckoo {
+                keys: vec![0; size],
+                bits: vec![0; size],
+                mul: [next(), next()],
+                shift: 64 - size.trailing_zeros(),
+            };
+            if entries.iter().all(|&(key, bits)| table.insert(key, bits)) {
+                return table;
+            }
+        }
+    }
+
+    fn slot(&self, key: u64, which: usize) -> usize {
+        (key.wrapping_mul(self.mul[which]) >> self.shift) as usize
+    }
+
+    /// Places `key`, moving others to their other slot; false when a chain
+    /// of moves runs too long (then other multipliers are tried).
+    fn insert(&mut self, mut key: u64, mut bits: u32) -> bool {
+        let mut at = self.slot(key, 0);
+        for _ in 0..500 {
+            std::mem::swap(&mut self.keys[at], &mut key);
+            std::mem::swap(&mut self.bits[at], &mut bits);
+            if key == 0 {
+                return true;
+            }
+            // The evicted key goes to its other slot.
+            at = if self.slot(key, 0) == at {
+                self.slot(key, 1)
+            } else {
+                self.slot(key, 0)
+            };
+        }
+        false
+    }
+
+    /// The bits of `key`; 0 when it is no stop word.
+    #[inline]
+    fn get(&self, key: u64) -> u32 {
+        let [a, b] = [self.slot(key, 0), self.slot(key, 1)];
+        let hit = |i: usize| self.bits[i] & 0u32.wrapping_sub(u32::from(self.keys[i] == key));
+        hit(a) | hit(b)
     }
 }
 
@@ -258,12 +336,69 @@ fn scan_line(line: &str, buf: &mut String, words: &mut Vec<u64>) -> (StopCounts,
     (masked_stop_counts(line, words, buf), chars)
 }
 
-/// A tally of words by the stop lists that have them.
-fn tally(counts: &mut StopCounts, mut bits: u32) {
-    counts.words += 1;
-    while bits != 0 {
-        counts.hits[bits.trailing_zeros() as usize] += 1;
-        bits &= bits - 1;
+/// A tally of words by the stop lists that have them. A word's language
+/// bits are spread to a byte each (by [`SPREAD`]) and added eight
+/// languages at a time, in byte lanes emptied into the counts before any
+/// can overflow: no branch per word on whether it is a stop word, which
+/// in running text is close to a coin toss.
+struct Tally {
+    lanes: [u64; LANGUAGES.div_ceil(8)],
+    /// Words added to the lanes since they were last emptied.
+    pending: u32,
+    counts: StopCounts,
+}
+
+/// For each byte, the byte's eight bits spread one to a byte.
+const SPREAD: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        while k < 8 {
+            table[b] |= ((b as u64 >> k) & 1) << (8 * k);
+            k += 1;
+        }
+        b += 1;
+    }
+    table
+};
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            lanes: [0; LANGUAGES.div_ceil(8)],
+            pending: 0,
+            counts: StopCounts {
+                words: 0,
+                hits: [0; LANGUAGES],
+            },
+        }
+    }
+
+    fn add(&mut self, bits: u32) {
+        self.counts.words += 1;
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += SPREAD[(bits >> (8 * k)) as usize & 0xFF];
+        }
+        self.pending += 1;
+        if self.pending == 255 {
+            self.empty();
+        }
+    }
+
+    fn empty(&mut self) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            for (j, hits) in self.counts.hits.iter_mut().skip(8 * k).take(8).enumerate() {
+                *hits += (*lane >> (8 * j)) as u32 & 0xFF;
+            }
+            *lane = 0;
+        }
+        self.pending = 0;
+    }
+
+    fn finish(mut self) -> StopCounts {
+        self.empty();
+        self.counts
     }
 }
 
@@ -274,10 +409,7 @@ fn tally(counts: &mut StopCounts, mut bits: u32) {
 /// setting 0x20. Other words go through [`stop_bits`], with `buf`.
 fn masked_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts {
     let stop = stopwords();
-    let mut counts = StopCounts {
-        words: 0,
-        hits: [0; LANGUAGES],
-    };
+    let mut tally = Tally::new();
     let bytes = line.as_bytes();
     let ascii = line.is_ascii();
     // The eight bytes from `at`, lower-cased, and the first `n` of them
@@ -298,9 +430,9 @@ fn masked_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts
         } else {
             stop_bits(stop, &line[run], true, buf)
         };
-        tally(&mut counts, bits);
+        tally.add(bits);
     }
-    counts
+    tally.finish()
 }
 
 /// The language (a bit of [`stopwords`]) whose list covers most words of
@@ -1713,6 +1845,11 @@ mod tests {
             "(",
             "\"",
         ];
+        // Long lines: the tally's byte lanes are emptied before they
+        // overflow, at 255 words.
+        for n in [254, 255, 256, 300, 1_000] {
+            assert_eq!(check(&"the ".repeat(n))[en], n as u32);
+        }
         let ru = crate::defaults::STOPWORDS
             .iter()
             .position(|(c, _)| *c == "ru")
@@ -1730,6 +1867,33 @@ mod tests {
             stop_words > 3_000 && wide > 500,
             "the pieces hold stop words: {stop_words}, {wide}"
         );
+    }
+
+    #[test]
+    fn the_cuckoo_table_finds_every_word_and_nothing_else() {
+        // Every stop word of the lists, in the table built from them.
+        let stop = stopwords();
+        for (bit, (_, text)) in crate::defaults::STOPWORDS.iter().enumerate() {
+            for word in text.lines().map(str::trim) {
+                if let Some(key) = pack(word.as_bytes()).filter(|_| !word.starts_with('#')) {
+                    assert_ne!(stop.short.get(key) & (1 << bit), 0, "{word}");
+                }
+            }
+        }
+        // Random keys, and others that are not in the table.
+        let mut rng = crate::TestRng(0x9e37_79b9_7f4a_7c15);
+        let mut words = FxHashMap::default();
+        while words.len() < 3_000 {
+            words.insert(rng.next() | 1, rng.next() as u32);
+        }
+        let table = Cuckoo::new(&words);
+        for (&key, &bits) in &words {
+            assert_eq!(table.get(key), bits);
+        }
+        for _ in 0..100_000 {
+            let key = rng.next() | 1;
+            assert_eq!(table.get(key), words.get(&key).copied().unwrap_or(0));
+        }
     }
 
     #[test]

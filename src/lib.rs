@@ -63,12 +63,17 @@ pub(crate) struct TestRng(pub(crate) u64);
 
 #[cfg(test)]
 impl TestRng {
-    /// A number below `n`.
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    /// The next number.
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
+        self.0
+    }
+
+    /// A number below `n`.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
     }
 
     /// A line of fewer than `most` pieces, each picked at random.
