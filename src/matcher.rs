@@ -349,24 +349,35 @@ impl RegexGroup {
         match &self.gate {
             Gate::Open => true,
             Gate::Bytes(bytes) => bytes.iter().any(|&g| memchr::memchr(g, key).is_some()),
-            Gate::Affixes { starts, ends } => starts.begin(key) || ends.end(key),
+            Gate::Affixes { starts, ends } => starts.admits(key) || ends.admits(key),
         }
     }
 }
 
-/// Short byte strings a line's key may begin (or end) with, found by the
-/// byte at that end of the key: most keys have none at all.
+/// Short byte strings (at most 4 bytes: [`AFFIX_LEN`]) a line's key may
+/// begin (or end) with, found by the byte at that end of the key: most
+/// keys have none at all. Each is compared as one masked 4-byte word.
 #[derive(Debug, PartialEq, Eq)]
 struct Affixes {
     /// Sorted by the byte at the end they are found by.
-    strings: Vec<Vec<u8>>,
+    strings: Vec<Affix>,
     /// For each byte, the range of `strings` found by it.
     by_byte: Vec<(u16, u16)>,
+    at_end: bool,
+}
+
+/// One of [`Affixes`]: its bytes in a 4-byte word (at the word's start, or
+/// at its end for the end of a key), the mask of those bytes, its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Affix {
+    word: u32,
+    mask: u32,
+    len: usize,
 }
 
 impl Affixes {
-    /// `strings` (none empty), to be found by their first byte, or their
-    /// last when `at_end`.
+    /// `strings` (none empty, none over 4 bytes), to be found by their
+    /// first byte, or their last when `at_end`.
     fn new(mut strings: Vec<Vec<u8>>, at_end: bool) -> Affixes {
         let edge = move |s: &Vec<u8>| if at_end { s[s.len() - 1] } else { s[0] };
         strings.sort_unstable_by_key(|s| (edge(s), s.clone()));
@@ -379,24 +390,49 @@ impl Affixes {
             }
             range.1 = i as u16 + 1;
         }
-        Affixes { strings, by_byte }
-    }
-
-    fn found_by(&self, byte: Option<&u8>) -> &[Vec<u8>] {
-        let (from, to) = byte.map_or((0, 0), |&b| self.by_byte[usize::from(b)]);
-        &self.strings[usize::from(from)..usize::from(to)]
-    }
-
-    /// Whether `key` begins with one of the strings.
-    fn begin(&self, key: &[u8]) -> bool {
-        self.found_by(key.first())
+        let strings = strings
             .iter()
-            .any(|s| key.starts_with(s))
+            .map(|s| {
+                let affix = Affixes::word(s, at_end);
+                Affix {
+                    word: affix,
+                    mask: Affixes::word(&vec![0xFF; s.len()], at_end),
+                    len: s.len(),
+                }
+            })
+            .collect();
+        Affixes {
+            strings,
+            by_byte,
+            at_end,
+        }
     }
 
-    /// Whether `key` ends with one of the strings.
-    fn end(&self, key: &[u8]) -> bool {
-        self.found_by(key.last()).iter().any(|s| key.ends_with(s))
+    /// The first 4 bytes of `bytes` as a little-endian word, or its last 4
+    /// (`at_end`: placed at the word's end), zeros where it is shorter.
+    fn word(bytes: &[u8], at_end: bool) -> u32 {
+        let n = bytes.len();
+        let word: [u8; 4] = match (n >= 4, at_end) {
+            (true, false) => bytes[..4].try_into().expect("4 bytes"),
+            (true, true) => bytes[n - 4..].try_into().expect("4 bytes"),
+            // (Byte by byte, not a copy of a variable length: no call.)
+            (false, false) => std::array::from_fn(|i| bytes.get(i).copied().unwrap_or(0)),
+            (false, true) => {
+                std::array::from_fn(|i| (i + n).checked_sub(4).map_or(0, |k| bytes[k]))
+            }
+        };
+        u32::from_le_bytes(word)
+    }
+
+    /// Whether `key` begins (or, for the end's, ends) with one of the
+    /// strings.
+    fn admits(&self, key: &[u8]) -> bool {
+        let edge = if self.at_end { key.last() } else { key.first() };
+        let (from, to) = edge.map_or((0, 0), |&b| self.by_byte[usize::from(b)]);
+        let word = Affixes::word(key, self.at_end);
+        self.strings[usize::from(from)..usize::from(to)]
+            .iter()
+            .any(|a| (word & a.mask == a.word) & (key.len() >= a.len))
     }
 }
 
@@ -961,6 +997,30 @@ mod tests {
             });
             assert_eq!(show(pattern, end), want, "{pattern} {end:?}");
         }
+        // Each string is compared whole, at its end of the key.
+        let strings = || vec![b"ab".to_vec(), b"x".to_vec(), b"abcd".to_vec()];
+        let starts = Affixes::new(strings(), false);
+        for (key, want) in [
+            (&b"abc"[..], true),
+            (b"ab", true),
+            (b"a", false),
+            (b"xa", true),
+            (b"ba", false),
+            (b"", false),
+        ] {
+            assert_eq!(starts.admits(key), want, "{key:?}");
+        }
+        let ends = Affixes::new(strings(), true);
+        for (key, want) in [
+            (&b"cab"[..], true),
+            (b"ab", true),
+            (b"b", false),
+            (b"abx", true),
+            (b"xabcd", true),
+            (b"abcde", false),
+        ] {
+            assert_eq!(ends.admits(key), want, "{key:?}");
+        }
         // A large class keeps its members' bytes at that end: the ASCII
         // digits, and the lead bytes of the others or any continuation byte.
         let digits = affixes(r"^\d+ comments?$", End::Start).unwrap();
@@ -1113,8 +1173,8 @@ mod tests {
         let gates: Vec<&Gate> = m.line_regexes.iter().map(|g| &g.gate).collect();
         assert!(
             matches!(gates[..], [Gate::Affixes { starts, ends }]
-                if starts.begin(b"7 comments") && !starts.begin(b"comments")
-                    && ends.end(b"a | getty images") && !ends.end(b"images.")),
+                if starts.admits(b"7 comments") && !starts.admits(b"comments")
+                    && ends.admits(b"a | getty images") && !ends.admits(b"images.")),
             "{gates:?}"
         );
         let gates: Vec<&Gate> = m.phrase_regexes.iter().map(|g| &g.gate).collect();
