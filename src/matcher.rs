@@ -338,10 +338,10 @@ enum Gate {
     /// Lines holding one of these bytes (ASCII, lower case; see [`gate`]):
     /// every member needs one.
     Bytes(Vec<u8>),
-    /// Lines that start with one of `starts` or end with one of `ends`:
-    /// every member's matches take the line from its start, or to its end,
-    /// with one of them (see [`affixes`]).
-    Affixes { starts: Affixes, ends: Affixes },
+    /// Lines that start (or end) with one of these: every member's matches
+    /// take the line from its start (to its end) with one of them (see
+    /// [`affixes`]).
+    Affixes(Affixes),
 }
 
 impl RegexGroup {
@@ -349,7 +349,7 @@ impl RegexGroup {
         match &self.gate {
             Gate::Open => true,
             Gate::Bytes(bytes) => bytes.iter().any(|&g| memchr::memchr(g, key).is_some()),
-            Gate::Affixes { starts, ends } => starts.admits(key) || ends.admits(key),
+            Gate::Affixes(affixes) => affixes.admits(key),
         }
     }
 }
@@ -461,18 +461,20 @@ fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
     let (gated, plain): (Vec<RuleId>, Vec<RuleId>) =
         ids.into_iter().partition(|id| gate_of.contains_key(id));
     let mut groups = Vec::new();
-    for (set, ids) in regex_set(rules, anchored) {
-        let strings = |end: End| -> Vec<Vec<u8>> {
-            ids.iter()
-                .filter(|id| affixes_of[id].0 == end)
-                .flat_map(|id| affixes_of[id].1.clone())
-                .collect()
-        };
-        let gate = Gate::Affixes {
-            starts: Affixes::new(strings(End::Start), false),
-            ends: Affixes::new(strings(End::End), true),
-        };
-        groups.push(RegexGroup { set, ids, gate });
+    // Those anchored at the start and those anchored at the end apart: a
+    // line that begins as one of the first may begin anything else, and
+    // the second (`.+ said:?$`) are read through the whole line.
+    for end in [End::Start, End::End] {
+        let members: Vec<RuleId> = anchored
+            .iter()
+            .copied()
+            .filter(|id| affixes_of[id].0 == end)
+            .collect();
+        for (set, ids) in regex_set(rules, members) {
+            let strings = ids.iter().flat_map(|id| affixes_of[id].1.clone()).collect();
+            let gate = Gate::Affixes(Affixes::new(strings, end == End::End));
+            groups.push(RegexGroup { set, ids, gate });
+        }
     }
     for (set, ids) in regex_set(rules, plain) {
         groups.push(RegexGroup {
@@ -1108,17 +1110,7 @@ mod tests {
                     .case_insensitive(true)
                     .build()
                     .unwrap();
-                let empty = || Affixes::new(Vec::new(), false);
-                let gate = match end {
-                    End::Start => Gate::Affixes {
-                        starts: Affixes::new(strings, false),
-                        ends: empty(),
-                    },
-                    End::End => Gate::Affixes {
-                        starts: empty(),
-                        ends: Affixes::new(strings, true),
-                    },
-                };
+                let gate = Gate::Affixes(Affixes::new(strings, end == End::End));
                 let group = RegexGroup {
                     set: RegexSet::new([pattern]).unwrap(),
                     ids: vec![0],
@@ -1169,12 +1161,15 @@ mod tests {
              [regex:phrase]\n.{0,20}\\| ap photo\n",
         );
         // Both whole-line regexes are anchored, with few ways to begin
-        // (the first) or to end (the second); the phrase regex needs a `|`.
+        // (the second) or to end (the first), each in a set of its own;
+        // the phrase regex needs a `|`.
         let gates: Vec<&Gate> = m.line_regexes.iter().map(|g| &g.gate).collect();
         assert!(
-            matches!(gates[..], [Gate::Affixes { starts, ends }]
+            matches!(gates[..], [Gate::Affixes(starts), Gate::Affixes(ends)]
                 if starts.admits(b"7 comments") && !starts.admits(b"comments")
-                    && ends.admits(b"a | getty images") && !ends.admits(b"images.")),
+                    && !starts.admits(b"a | getty images")
+                    && ends.admits(b"a | getty images") && !ends.admits(b"images.")
+                    && !ends.admits(b"7 comments")),
             "{gates:?}"
         );
         let gates: Vec<&Gate> = m.phrase_regexes.iter().map(|g| &g.gate).collect();
