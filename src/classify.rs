@@ -646,16 +646,7 @@ fn line_features(
         sentences,
     } = marks(bytes);
     // A date needs at least two digits (a time) or four (a year).
-    let date = digits >= 2.0 && {
-        lower.clear();
-        if text.is_ascii() {
-            lower.push_str(text);
-            lower.make_ascii_lowercase();
-        } else {
-            lower.push_str(&text.to_lowercase());
-        }
-        has_date(lower)
-    };
+    let date = digits >= 2.0 && dated(text, lower);
     let ends = ends_sentence(text) as u8 as f32;
     let commas = crate::normalize::count_bytes(bytes, |b| b == b',');
     let word_len = share(letters + digits, words);
@@ -784,6 +775,17 @@ fn marks_at<const N: usize>(w: &[u8; N], i: usize) -> ([bool; 4], bool) {
         | is(" \u{2022} ".as_bytes());
     let sentence = ((at(0) == b'.') | (at(0) == b'?') | (at(0) == b'!')) & (at(1) == b' ');
     ([link, copyright, quote, separator], sentence)
+}
+
+/// [`has_date`] of `text` in lower case, `lower` its buffer. ASCII lower
+/// case is enough: the only characters that lower-case into ASCII letters
+/// are the Kelvin sign (`k`, in no month) and the capital I with a dot
+/// (`i` and a combining dot, which no month can match across).
+fn dated(text: &str, lower: &mut String) -> bool {
+    lower.clear();
+    lower.push_str(text);
+    lower.make_ascii_lowercase();
+    has_date(lower)
 }
 
 fn has_date(lower: &str) -> bool {
@@ -2059,6 +2061,39 @@ mod tests {
         for &(lower, want) in cases {
             assert_eq!(has_date(lower), want, "{lower}");
         }
+        // Lines in any case and script: ASCII lower case finds the dates
+        // full lower case finds.
+        const PIECES: &[&str] = &[
+            "March",
+            "MAR ",
+            "April",
+            "APR\u{130}L",
+            "apr\u{130}l",
+            "Aug",
+            "Sept ",
+            "SEPT ",
+            "\u{17f}ept ",
+            "Dec ",
+            "2021",
+            "1999",
+            "12:30",
+            "1:",
+            ":5",
+            " ",
+            "\u{212a}",
+            "\u{c9}t\u{c9}",
+            "\u{130}",
+            "x",
+        ];
+        let mut rng = crate::TestRng(0x1b87_3593_cc9e_2d51);
+        let (mut lower, mut dates) = (String::new(), 0);
+        for _ in 0..20_000 {
+            let line = rng.line(PIECES, 8);
+            let want = has_date(&line.to_lowercase());
+            assert_eq!(dated(&line, &mut lower), want, "{line:?}");
+            dates += usize::from(want);
+        }
+        assert!(dates > 2_000, "dates often present: {dates}");
     }
 
     #[test]
