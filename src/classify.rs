@@ -1987,18 +1987,14 @@ mod tests {
             let line = shift + &rng.line(PIECES, 10);
             let want = definition(&line);
             assert_eq!(marks(line.as_bytes()), want, "line {line:?}");
-            let Marks {
-                link,
-                copyright,
-                quote,
-                separator,
-                sentences,
-            } = want;
-            for (n, present) in
-                found
-                    .iter_mut()
-                    .zip([link, copyright, quote, separator, sentences > 0])
-            {
+            let present = [
+                want.link,
+                want.copyright,
+                want.quote,
+                want.separator,
+                want.sentences > 0,
+            ];
+            for (n, present) in found.iter_mut().zip(present) {
                 *n += usize::from(present);
             }
         }

@@ -503,6 +503,16 @@ enum End {
     End,
 }
 
+/// `pattern` parsed as a `RegexSet` compiles it: case-insensitive.
+fn parse(pattern: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()
+}
+
 /// The most affixes [`affixes`] keeps for one pattern, and their length.
 const AFFIXES_MAX: usize = 128;
 const AFFIX_LEN: usize = 4;
@@ -518,12 +528,7 @@ const AFFIX_LEN: usize = 4;
 /// reading a short line; and a pattern anchored only at its end is read
 /// through to the end. Most lines begin and end with none of these.
 fn affixes(pattern: &str, end: End) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .case_insensitive(true)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
+    let hir = parse(pattern)?;
     let props = hir.properties();
     let (looks, look) = match end {
         End::Start => (props.look_set_prefix(), regex_syntax::hir::Look::Start),
@@ -697,12 +702,7 @@ const RARE_BYTES: &[u8] = b"|{}[]\\^~`<>@#$%&*=+_;\"!?()/:'-,.";
 /// prefixes needs no gate: the set's automaton leaves such a line at its
 /// first bytes.
 fn gate(pattern: &str) -> Option<u8> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .case_insensitive(true)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
+    let hir = parse(pattern)?;
     let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
     if prefixes.is_finite() && prefixes.min_literal_len().is_some_and(|n| n > 0) {
         return None;
@@ -1000,28 +1000,39 @@ mod tests {
             assert_eq!(show(pattern, end), want, "{pattern} {end:?}");
         }
         // Each string is compared whole, at its end of the key.
-        let strings = || vec![b"ab".to_vec(), b"x".to_vec(), b"abcd".to_vec()];
-        let starts = Affixes::new(strings(), false);
-        for (key, want) in [
-            (&b"abc"[..], true),
-            (b"ab", true),
-            (b"a", false),
-            (b"xa", true),
-            (b"ba", false),
-            (b"", false),
-        ] {
-            assert_eq!(starts.admits(key), want, "{key:?}");
-        }
-        let ends = Affixes::new(strings(), true);
-        for (key, want) in [
-            (&b"cab"[..], true),
-            (b"ab", true),
-            (b"b", false),
-            (b"abx", true),
-            (b"xabcd", true),
-            (b"abcde", false),
-        ] {
-            assert_eq!(ends.admits(key), want, "{key:?}");
+        type Keys<'a> = &'a [(&'a [u8], bool)];
+        let cases: [(bool, Keys<'_>); 2] = [
+            (
+                false,
+                &[
+                    (b"abc", true),
+                    (b"ab", true),
+                    (b"a", false),
+                    (b"xa", true),
+                    (b"ba", false),
+                    (b"", false),
+                ],
+            ),
+            (
+                true,
+                &[
+                    (b"cab", true),
+                    (b"ab", true),
+                    (b"b", false),
+                    (b"abx", true),
+                    (b"xabcd", true),
+                    (b"abcde", false),
+                ],
+            ),
+        ];
+        for (at_end, keys) in cases {
+            let affixes = Affixes::new(
+                vec![b"ab".to_vec(), b"x".to_vec(), b"abcd".to_vec()],
+                at_end,
+            );
+            for &(key, want) in keys {
+                assert_eq!(affixes.admits(key), want, "{key:?} at the end: {at_end}");
+            }
         }
         // A large class keeps its members' bytes at that end: the ASCII
         // digits, and the lead bytes of the others or any continuation byte.
