@@ -139,30 +139,33 @@ static STOPWORDS: OnceLock<StopWords> = OnceLock::new();
 
 fn stopwords() -> &'static StopWords {
     STOPWORDS.get_or_init(|| {
-        let mut short = FxHashMap::default();
-        let mut words = StopWords {
-            short: Cuckoo::default(),
-            medium: FxHashMap::default(),
-            long: FxHashMap::default(),
-            longest: 0,
-        };
+        let (mut short, mut medium, mut long) = (
+            FxHashMap::default(),
+            FxHashMap::default(),
+            FxHashMap::default(),
+        );
+        let mut longest = 0;
         for (bit, (_, text)) in crate::defaults::STOPWORDS.iter().enumerate() {
             for word in text
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
             {
-                words.longest = words.longest.max(word.len());
+                longest = longest.max(word.len());
                 let entry = match Key::of(word) {
                     Key::Short(key) => short.entry(key).or_insert(0),
-                    Key::Medium(key) => words.medium.entry(key).or_insert(0),
-                    Key::Long(word) => words.long.entry(word).or_insert(0),
+                    Key::Medium(key) => medium.entry(key).or_insert(0),
+                    Key::Long(word) => long.entry(word).or_insert(0),
                 };
                 *entry |= 1u32 << bit;
             }
         }
-        words.short = Cuckoo::new(&short);
-        words
+        StopWords {
+            short: Cuckoo::new(&short),
+            medium,
+            long,
+            longest,
+        }
     })
 }
 
@@ -184,7 +187,6 @@ impl StopWords {
 /// are stop words, so a look-up that branches on finding one mispredicts
 /// often. Built once, deterministically: the multipliers are tried in a
 /// fixed order until every word finds a place.
-#[derive(Default)]
 struct Cuckoo {
     keys: Vec<u64>,
     bits: Vec<u32>,
@@ -332,8 +334,9 @@ fn stop_bits(stop: &StopWords, word: &str, ascii: bool, buf: &mut String) -> u32
 /// characters by class, both read from byte masks (see [`masks`]). `buf`
 /// and `words` are scratch space.
 fn scan_line(line: &str, buf: &mut String, words: &mut Vec<u64>) -> (StopCounts, masks::Counts) {
-    let chars = masks::counts(line, words);
-    (masked_stop_counts(line, words, buf), chars)
+    let ascii = line.is_ascii();
+    let chars = masks::counts(line, ascii, words);
+    (masked_stop_counts(line, ascii, words, buf), chars)
 }
 
 /// A tally of words by the stop lists that have them. A word's language
@@ -406,12 +409,12 @@ impl Tally {
 /// ([`masks::counts`]) are `words`: the words are the runs of word bytes.
 /// An ASCII word of up to 16 bytes is read as its packed key (see [`pack`]
 /// and [`pack16`]): letters, digits and the apostrophe all lower-case by
-/// setting 0x20. Other words go through [`stop_bits`], with `buf`.
-fn masked_stop_counts(line: &str, words: &[u64], buf: &mut String) -> StopCounts {
+/// setting 0x20. Other words go through [`stop_bits`], with `buf`. `ascii`:
+/// the line is all ASCII.
+fn masked_stop_counts(line: &str, ascii: bool, words: &[u64], buf: &mut String) -> StopCounts {
     let stop = stopwords();
     let mut tally = Tally::new();
     let bytes = line.as_bytes();
-    let ascii = line.is_ascii();
     // The eight bytes from `at`, lower-cased, and the first `n` of them
     // alone (a fixed-size load, not a copy of variable length).
     let eight = |at: usize, n: usize| {
@@ -1486,12 +1489,12 @@ fn leaf<'t>(tree: &'t [Node], x: &[f32]) -> &'t Node {
 mod tests {
     use super::*;
 
-    /// [`scan_line`]'s stop-word counts (masks for an ASCII line).
+    /// [`scan_line`]'s stop-word counts.
     fn stops(line: &str, buf: &mut String) -> StopCounts {
         scan_line(line, buf, &mut Vec::new()).0
     }
 
-    /// [`scan_line`]'s character counts (masks for an ASCII line).
+    /// [`scan_line`]'s character counts.
     fn chars(text: &str) -> masks::Counts {
         scan_line(text, &mut String::new(), &mut Vec::new()).1
     }

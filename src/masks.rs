@@ -198,9 +198,10 @@ impl Counts {
 /// Counts the characters of `text` by class and its tokens with a letter,
 /// by first letter. `words` is set to the masks of its word bytes (the
 /// bytes of letters, digits and apostrophes), block by block: the words
-/// are their [`runs`].
-pub(crate) fn counts(text: &str, words: &mut Vec<u64>) -> Counts {
-    if text.is_ascii() {
+/// are their [`runs`]. `ascii`: `text` is all ASCII (the caller knows).
+pub(crate) fn counts(text: &str, ascii: bool, words: &mut Vec<u64>) -> Counts {
+    debug_assert_eq!(ascii, text.is_ascii());
+    if ascii {
         counts_of::<true>(text, words)
     } else {
         counts_of::<false>(text, words)
@@ -301,7 +302,7 @@ mod tests {
     /// [`counts`] and the words of its masks.
     fn counts_and_words(text: &str) -> (Counts, Vec<&str>) {
         let mut masks = Vec::new();
-        let c = counts(text, &mut masks);
+        let c = counts(text, text.is_ascii(), &mut masks);
         (c, runs(&masks).map(|r| &text[r]).collect())
     }
 
@@ -362,7 +363,7 @@ mod tests {
         }
         let long = ["x".repeat(100), " Y".to_owned(), "z".repeat(70)].concat();
         assert_eq!(
-            counts(&long, &mut Vec::new()),
+            counts(&long, true, &mut Vec::new()),
             Counts {
                 lower: 170,
                 upper: 1,
@@ -377,7 +378,7 @@ mod tests {
             let line = String::from_utf8(line).expect("ASCII");
             let mut words = Vec::new();
             assert_eq!(
-                counts(&line, &mut words),
+                counts(&line, true, &mut words),
                 counts_by_chars(&line).0,
                 "{line:?}"
             );

@@ -392,13 +392,10 @@ impl Affixes {
         }
         let strings = strings
             .iter()
-            .map(|s| {
-                let affix = Affixes::word(s, at_end);
-                Affix {
-                    word: affix,
-                    mask: Affixes::word(&vec![0xFF; s.len()], at_end),
-                    len: s.len(),
-                }
+            .map(|s| Affix {
+                word: Affixes::word(s, at_end),
+                mask: Affixes::word(&[0xFF; AFFIX_LEN][..s.len()], at_end),
+                len: s.len(),
             })
             .collect();
         Affixes {
@@ -461,6 +458,13 @@ fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
     let (gated, plain): (Vec<RuleId>, Vec<RuleId>) =
         ids.into_iter().partition(|id| gate_of.contains_key(id));
     let mut groups = Vec::new();
+    // The sets over `members`, each with the gate its own members make.
+    let mut add = |members: Vec<RuleId>, gate: &dyn Fn(&[RuleId]) -> Gate| {
+        for (set, ids) in regex_set(rules, members) {
+            let gate = gate(&ids);
+            groups.push(RegexGroup { set, ids, gate });
+        }
+    };
     // Those anchored at the start and those anchored at the end apart: a
     // line that begins as one of the first may begin anything else, and
     // the second (`.+ said:?$`) are read through the whole line.
@@ -470,29 +474,18 @@ fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
             .copied()
             .filter(|id| affixes_of[id].0 == end)
             .collect();
-        for (set, ids) in regex_set(rules, members) {
+        add(members, &|ids| {
             let strings = ids.iter().flat_map(|id| affixes_of[id].1.clone()).collect();
-            let gate = Gate::Affixes(Affixes::new(strings, end == End::End));
-            groups.push(RegexGroup { set, ids, gate });
-        }
-    }
-    for (set, ids) in regex_set(rules, plain) {
-        groups.push(RegexGroup {
-            set,
-            ids,
-            gate: Gate::Open,
+            Gate::Affixes(Affixes::new(strings, end == End::End))
         });
     }
-    for (set, ids) in regex_set(rules, gated) {
+    add(plain, &|_| Gate::Open);
+    add(gated, &|ids| {
         let mut bytes: Vec<u8> = ids.iter().map(|id| gate_of[id]).collect();
         bytes.sort_unstable();
         bytes.dedup();
-        groups.push(RegexGroup {
-            set,
-            ids,
-            gate: Gate::Bytes(bytes),
-        });
-    }
+        Gate::Bytes(bytes)
+    });
     groups
 }
 
@@ -618,22 +611,8 @@ fn alternatives(hir: &Hir, end: End) -> Vec<(Vec<u8>, bool)> {
 /// [`alternatives`] of a class: each member whole when there are few
 /// (ASCII lower-cased, others as UTF-8), otherwise only the byte at `end`.
 fn class_alternatives(class: &Class, end: End) -> Vec<(Vec<u8>, bool)> {
-    let (ranges, unicode): (Vec<(u32, u32)>, bool) = match class {
-        Class::Unicode(c) => (
-            c.ranges()
-                .iter()
-                .map(|r| (r.start() as u32, r.end() as u32))
-                .collect(),
-            true,
-        ),
-        Class::Bytes(c) => (
-            c.ranges()
-                .iter()
-                .map(|r| (u32::from(r.start()), u32::from(r.end())))
-                .collect(),
-            false,
-        ),
-    };
+    let ranges = class_ranges(class);
+    let unicode = matches!(class, Class::Unicode(_));
     // A member's key bytes, in the order they are read from `end`.
     let key = |c: u32| -> Vec<u8> {
         let mut bytes = match char::from_u32(c) {
@@ -729,29 +708,13 @@ fn required_bytes(hir: &Hir) -> u128 {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => 0,
         HirKind::Literal(lit) => lit.0.iter().fold(0, |set, &b| set | bit(b)),
-        HirKind::Class(class) => {
-            let members: Option<Vec<u32>> = match class {
-                Class::Unicode(c) => small_class(
-                    c.ranges()
-                        .iter()
-                        .map(|r| (r.start() as u32, r.end() as u32)),
-                ),
-                Class::Bytes(c) => small_class(
-                    c.ranges()
-                        .iter()
-                        .map(|r| (u32::from(r.start()), u32::from(r.end()))),
-                ),
-            };
-            match members.as_deref() {
-                Some(&[one]) if one < 0x80 => bit(one as u8),
-                Some(&[a, b])
-                    if a < 0x80 && b < 0x80 && (a as u8).eq_ignore_ascii_case(&(b as u8)) =>
-                {
-                    bit(a as u8)
-                }
-                _ => 0,
+        HirKind::Class(class) => match small_class(&class_ranges(class)).as_deref() {
+            Some(&[one]) if one < 0x80 => bit(one as u8),
+            Some(&[a, b]) if a < 0x80 && b < 0x80 && (a as u8).eq_ignore_ascii_case(&(b as u8)) => {
+                bit(a as u8)
             }
-        }
+            _ => 0,
+        },
         HirKind::Repetition(rep) if rep.min > 0 => required_bytes(&rep.sub),
         HirKind::Repetition(_) => 0,
         HirKind::Capture(cap) => required_bytes(&cap.sub),
@@ -764,10 +727,26 @@ fn required_bytes(hir: &Hir) -> u128 {
     }
 }
 
+/// The ranges of a class, as code points (a Unicode class) or bytes.
+fn class_ranges(class: &Class) -> Vec<(u32, u32)> {
+    match class {
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (r.start() as u32, r.end() as u32))
+            .collect(),
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    }
+}
+
 /// The members of a class of at most two, from its ranges.
-fn small_class(ranges: impl Iterator<Item = (u32, u32)>) -> Option<Vec<u32>> {
+fn small_class(ranges: &[(u32, u32)]) -> Option<Vec<u32>> {
     let mut members = Vec::new();
-    for (start, end) in ranges {
+    for &(start, end) in ranges {
         if members.len() + (end - start) as usize >= 2 {
             return None;
         }
@@ -925,11 +904,7 @@ mod tests {
         }
         // Classes need their byte only when they are that byte in either case.
         let needs = |p: &str| {
-            let hir = regex_syntax::ParserBuilder::new()
-                .case_insensitive(true)
-                .build()
-                .parse(p)
-                .unwrap();
+            let hir = parse(p).unwrap();
             (0u8..128)
                 .filter(|&b| required_bytes(&hir) & (1 << b) != 0)
                 .map(char::from)
