@@ -252,6 +252,11 @@ pub struct Summary {
 const BATCH_RECORDS: usize = 2048;
 const BATCH_BYTES: usize = 16 << 20;
 
+/// Bytes per batch when reading and writing overlap the cleaning (more than
+/// one thread): four batches are then held at once (one read, one cleaned
+/// into its output, one written) instead of two, so each is half the size.
+const OVERLAPPED_BATCH_BYTES: usize = BATCH_BYTES / 2;
+
 /// Cleans many documents on a rayon pool.
 #[derive(Debug)]
 pub struct Batch<'c> {
@@ -316,10 +321,12 @@ enum UnitReader {
 }
 
 impl UnitReader {
-    fn next_batch(&mut self) -> io::Result<Vec<Unit>> {
+    /// Reads up to [`BATCH_RECORDS`] units and about `max_bytes` (the unit
+    /// that reaches it is the last); empty at the end of the input.
+    fn next_batch(&mut self, max_bytes: usize) -> io::Result<Vec<Unit>> {
         let mut units = Vec::new();
         let mut bytes = 0;
-        while units.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
+        while units.len() < BATCH_RECORDS && bytes < max_bytes {
             let unit = match self {
                 UnitReader::Text(input) => match input.take() {
                     Some(mut input) => {
@@ -361,6 +368,14 @@ impl UnitReader {
         }
         Ok(units)
     }
+}
+
+/// Where one input's cleaned batches go: its output file, or the stream
+/// (`None` when neither, as for `--check`), and its attribute file.
+struct Outputs<'a> {
+    sink: Option<Sink>,
+    attributes: Option<Sink>,
+    stream: Option<&'a mut dyn Write>,
 }
 
 /// A file being written: a temporary file renamed into place when complete.
@@ -486,11 +501,14 @@ impl<'c> Batch<'c> {
         }
     }
 
+    /// The threads that clean.
+    fn threads(&self) -> usize {
+        self.pool
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
+    }
+
     fn chunk_size(&self) -> usize {
-        let threads = self
-            .pool
-            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-        64 * threads.max(1)
+        64 * self.threads().max(1)
     }
 
     /// The format a document is read in, judged by name alone.
@@ -643,7 +661,7 @@ impl<'c> Batch<'c> {
                 Format::Warc => "stdin.warc",
             }),
         };
-        let mut sink = match (&self.options.destination, doc) {
+        let sink = match (&self.options.destination, doc) {
             (Destination::Directory(dir), Document::File { path, .. }) => {
                 let dest = dir.join(&relative);
                 if same_file(path, &dest) {
@@ -660,7 +678,7 @@ impl<'c> Batch<'c> {
             }
             _ => None,
         };
-        let mut attributes = match &self.options.attributes {
+        let attributes = match &self.options.attributes {
             Some(attrs) => {
                 let rel = if in_format == Format::Jsonl {
                     relative.clone()
@@ -679,55 +697,81 @@ impl<'c> Batch<'c> {
             }
             None => None,
         };
-        let to_stream = self.options.destination == Destination::Stream;
+        let mut out = Outputs {
+            sink,
+            attributes,
+            stream: (self.options.destination == Destination::Stream).then_some(stream),
+        };
+        // With more than one thread, batch N is cleaned on the pool while
+        // this thread writes batch N - 1 and reads batch N + 1, so a slow
+        // reader or writer (gzip) does not leave the pool idle. One thread
+        // means one thread: everything in turn.
+        let overlap = self.threads() > 1 && in_format != Format::Text;
+        let max_bytes = if overlap {
+            OVERLAPPED_BATCH_BYTES
+        } else {
+            BATCH_BYTES
+        };
+        let mut next = reader.next_batch(max_bytes);
+        // Batch N - 1, cleaned and not yet written.
+        let mut cleaned: Vec<Done> = Vec::new();
         loop {
             if self.cancelled() {
                 // Dropping the sinks deletes their temporary files.
                 return Ok(());
             }
-            let units = match reader.next_batch() {
+            let units = match next {
+                Ok(units) if units.is_empty() => break,
                 Ok(units) => units,
-                Err(e) => return emit(Event::Failed(read_err(e))),
+                Err(e) => {
+                    // What was read before the error is written first, as
+                    // when nothing overlaps.
+                    if !self.write_batch(cleaned, &name, &mut out, emit)? {
+                        return Ok(());
+                    }
+                    return emit(Event::Failed(read_err(e)));
+                }
             };
-            if units.is_empty() {
-                break;
-            }
-            let done: Vec<Done> = self.install(|| {
-                units
-                    .into_par_iter()
-                    .map(|u| self.process_unit(u, &name, &relative, out_format))
-                    .collect()
-            });
-            for d in done {
-                if let Some(reason) = d.fatal {
-                    return emit(Event::Failed(InputError::Strict {
-                        path: name.clone(),
-                        reason,
-                    }));
+            let clean = |units: Vec<Unit>| -> Vec<Done> {
+                self.install(|| {
+                    units
+                        .into_par_iter()
+                        .map(|u| self.process_unit(u, &name, &relative, out_format))
+                        .collect()
+                })
+            };
+            if overlap {
+                let previous = std::mem::take(&mut cleaned);
+                let (done, written, read) = std::thread::scope(|scope| {
+                    let cleaning = scope.spawn(|| clean(units));
+                    let written = self.write_batch(previous, &name, &mut out, emit);
+                    let read = match written {
+                        Ok(true) => reader.next_batch(max_bytes),
+                        _ => Ok(Vec::new()),
+                    };
+                    let done = cleaning
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (done, written, read)
+                });
+                if !written? {
+                    return Ok(());
                 }
-                if let Some(sink) = &mut sink {
-                    if let Err(source) = sink.out.write_all(&d.out) {
-                        let path = sink.dest.clone();
-                        return emit(Event::Failed(InputError::Write { path, source }));
-                    }
-                } else if to_stream {
-                    stream.write_all(&d.out)?;
+                cleaned = done;
+                next = read;
+            } else {
+                if !self.write_batch(clean(units), &name, &mut out, emit)? {
+                    return Ok(());
                 }
-                if let (Some(attrs), Some(row)) = (&mut attributes, &d.attributes) {
-                    if let Err(source) = attrs
-                        .out
-                        .write_all(row.as_bytes())
-                        .and_then(|()| attrs.out.write_all(b"\n"))
-                    {
-                        let path = attrs.dest.clone();
-                        return emit(Event::Failed(InputError::Write { path, source }));
-                    }
-                }
-                if let Some(event) = d.event {
-                    emit(event)?;
-                }
+                next = reader.next_batch(max_bytes);
             }
         }
+        if !self.write_batch(cleaned, &name, &mut out, emit)? {
+            return Ok(());
+        }
+        let Outputs {
+            sink, attributes, ..
+        } = out;
         for s in [sink, attributes].into_iter().flatten() {
             let dest = s.dest.clone();
             if let Err(source) = s.commit(doc.path()) {
@@ -735,6 +779,52 @@ impl<'c> Batch<'c> {
             }
         }
         Ok(())
+    }
+
+    /// Writes a cleaned batch to `out` and emits its events, in order.
+    /// Returns false when the input failed (its [`Event::Failed`] emitted):
+    /// a write error, or a document that fails it under `strict`. An error
+    /// of the stream or of `emit` is returned.
+    fn write_batch(
+        &self,
+        done: Vec<Done>,
+        name: &str,
+        out: &mut Outputs<'_>,
+        emit: &mut dyn FnMut(Event) -> io::Result<()>,
+    ) -> io::Result<bool> {
+        for d in done {
+            if let Some(reason) = d.fatal {
+                emit(Event::Failed(InputError::Strict {
+                    path: name.to_string(),
+                    reason,
+                }))?;
+                return Ok(false);
+            }
+            if let Some(sink) = &mut out.sink {
+                if let Err(source) = sink.out.write_all(&d.out) {
+                    let path = sink.dest.clone();
+                    emit(Event::Failed(InputError::Write { path, source }))?;
+                    return Ok(false);
+                }
+            } else if let Some(stream) = &mut out.stream {
+                stream.write_all(&d.out)?;
+            }
+            if let (Some(attrs), Some(row)) = (&mut out.attributes, &d.attributes) {
+                if let Err(source) = attrs
+                    .out
+                    .write_all(row.as_bytes())
+                    .and_then(|()| attrs.out.write_all(b"\n"))
+                {
+                    let path = attrs.dest.clone();
+                    emit(Event::Failed(InputError::Write { path, source }))?;
+                    return Ok(false);
+                }
+            }
+            if let Some(event) = d.event {
+                emit(event)?;
+            }
+        }
+        Ok(true)
     }
 
     /// Cleans one document and builds its event and attribute row.

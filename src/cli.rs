@@ -56,7 +56,9 @@ pub struct CleanArgs {
     #[arg(long)]
     pub explain: bool,
 
-    /// Worker threads (default: one per core). Output is identical for any number.
+    /// Worker threads (default: one per core). Output is identical for any number. With
+    /// more than one, a JSONL or WARC input is read and written while the workers clean;
+    /// with -j1 everything runs in turn.
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,
 

@@ -408,6 +408,101 @@ fn stats_are_identical_for_any_thread_count() {
     assert_eq!(stats["errors"]["malformed record"], 2);
 }
 
+/// A shard of several batches (over 2,048 records) comes out whole and in
+/// order, the same with one thread as with two (where reading and writing
+/// overlap the cleaning), plain and gzipped, and a record that fails the
+/// input under `--strict` in the last batch fails it the same way.
+#[test]
+fn a_shard_of_many_batches_is_the_same_for_any_thread_count() {
+    const RECORDS: usize = 5_000;
+    const MALFORMED: usize = 4_321;
+    let mut jsonl = String::new();
+    for i in 0..RECORDS {
+        if i == MALFORMED {
+            jsonl.push_str("{not json\n");
+            continue;
+        }
+        let text = format!("Skip Navigation\nRecord {i} tells its own story here.");
+        jsonl.push_str(&serde_json::json!({"id": i, "text": text}).to_string());
+        jsonl.push('\n');
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("shard.jsonl"), &jsonl).unwrap();
+    write_compressed(&input.join("packed.jsonl.gz"), jsonl.as_bytes());
+    let run = |threads: &str, args: &[&str], out: &Path| {
+        let output = dechrome()
+            .args(["-j", threads, "--stats"])
+            .arg(out.join("stats.json"))
+            .args(args)
+            .arg(&input)
+            .output()
+            .unwrap();
+        (output.status.code(), output.stdout, output.stderr)
+    };
+    let one = tmp.path().join("j1");
+    let two = tmp.path().join("j2");
+    let (code, stdout, stderr) = run("1", &[], &one);
+    assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&stderr));
+    assert_eq!(run("2", &[], &two), (code, stdout.clone(), stderr));
+    assert!(
+        crate::util::tree(&one) == crate::util::tree(&two),
+        "statistics differ"
+    );
+    // Both inputs, whole and in order: the malformed line as it was.
+    let lines: Vec<&str> = std::str::from_utf8(&stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 2 * RECORDS);
+    for (k, line) in lines.iter().enumerate() {
+        let i = k % RECORDS;
+        if i == MALFORMED {
+            assert_eq!(*line, "{not json");
+        } else {
+            let record: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(record["id"], i);
+            assert_eq!(
+                record["text"],
+                format!("Record {i} tells its own story here.")
+            );
+        }
+    }
+    // A shard cut off after its first batch: the batches read whole before
+    // the break are written and counted, then the input fails, whatever
+    // the thread count.
+    let packed = std::fs::read(input.join("packed.jsonl.gz")).unwrap();
+    let cut = tmp.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    std::fs::write(cut.join("cut.jsonl.gz"), &packed[..packed.len() * 3 / 4]).unwrap();
+    let run_cut = |threads: &str| {
+        let output = dechrome().args(["-j", threads]).arg(&cut).output().unwrap();
+        (output.status.code(), output.stdout, output.stderr)
+    };
+    let (code, stdout, stderr) = run_cut("1");
+    assert_eq!(code, Some(3));
+    let written = stdout.iter().filter(|&&b| b == b'\n').count();
+    assert!(
+        (2_048..RECORDS).contains(&written),
+        "{written} records written"
+    );
+    assert!(run_cut("2") == (code, stdout, stderr));
+    for threads in ["1", "2"] {
+        let out = tmp.path().join(format!("strict{threads}"));
+        let dir = out.join("out");
+        let (code, stdout, stderr) = run(threads, &["--strict", "-o", dir.to_str().unwrap()], &out);
+        assert_eq!(code, Some(3));
+        assert!(stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&stderr);
+        for name in ["shard.jsonl", "packed.jsonl.gz"] {
+            let line = format!("{name}: line {}: invalid JSON", MALFORMED + 1);
+            assert!(stderr.contains(&line), "{stderr}");
+        }
+        assert!(
+            !dir.exists() || crate::util::tree(&dir).is_empty(),
+            "nothing written"
+        );
+    }
+}
+
 #[test]
 fn check_and_diff() {
     dechrome()
