@@ -1114,6 +1114,11 @@ struct Complete {
     thresholds: Vec<f32>,
     /// Per tree, `2^depth` leaf values.
     leaves: Vec<f32>,
+    /// Per tree, `2 * 2^depth` entries: at each node's position, its value
+    /// less its parent's (what the parent's split adds when a walk takes
+    /// it, for [`Forest::decisive_features`]); `-0.0` below a leaf grown
+    /// down, which changes no sum. Position 0, the root's, is unused.
+    changes: Vec<f32>,
 }
 
 /// The deepest trees [`Complete`] lays out (2^8 leaves a tree); a model with
@@ -1128,6 +1133,7 @@ impl Complete {
             features: vec![0; width * model.trees.len()],
             thresholds: vec![0.0; width * model.trees.len()],
             leaves: vec![0.0; width * model.trees.len()],
+            changes: vec![0.0; 2 * width * model.trees.len()],
         };
         for (t, tree) in model.trees.iter().enumerate() {
             c.fill(t, tree, 0, 0);
@@ -1154,8 +1160,13 @@ impl Complete {
             }
             None => (node, node),
         };
-        self.fill(t, tree, left, 2 * at + 1);
-        self.fill(t, tree, right, 2 * at + 2);
+        for (child, side) in [(left, 1), (right, 2)] {
+            self.changes[2 * t * width + 2 * at + side] = match n.feature {
+                Some(_) => tree[child as usize].value - n.value,
+                None => -0.0,
+            };
+            self.fill(t, tree, child, 2 * at + side);
+        }
     }
 }
 
@@ -1270,6 +1281,11 @@ impl Forest {
                 std::array::from_fn(|f| x.get(f).copied().unwrap_or(0.0))
             });
             let mut totals = [[0f32; ROW]; LANES];
+            if let Some(complete) = &self.complete {
+                complete.name(&x, &mut totals);
+                out.extend(totals.iter().take(group.len()).map(most_against));
+                continue;
+            }
             for &(root, depth) in &self.trees {
                 let mut at = [root; LANES];
                 for _ in 0..depth {
@@ -1288,13 +1304,7 @@ impl Forest {
                     }
                 }
             }
-            out.extend(totals.iter().take(group.len()).map(|t| {
-                t[..FEATURES.len()]
-                    .iter()
-                    .enumerate()
-                    .min_by(|a, b| a.1.total_cmp(b.1))
-                    .map_or(0, |(i, _)| i)
-            }));
+            out.extend(totals.iter().take(group.len()).map(most_against));
         }
         out
     }
@@ -1455,6 +1465,62 @@ impl Complete {
             *sum = value;
         }
     }
+
+    /// Adds to `totals[l][f]`, over every tree, what each split on feature
+    /// `f` changes along lane `l`'s walk: the sums of
+    /// [`Forest::decisive_features`]' node-by-node walk, in the same order.
+    fn name(&self, x: &[[f32; ROW]; LANES], totals: &mut [[f32; ROW]; LANES]) {
+        match self.depth {
+            0 => self.name_fixed::<1>(x, totals),
+            1 => self.name_fixed::<2>(x, totals),
+            2 => self.name_fixed::<4>(x, totals),
+            3 => self.name_fixed::<8>(x, totals),
+            4 => self.name_fixed::<16>(x, totals),
+            5 => self.name_fixed::<32>(x, totals),
+            6 => self.name_fixed::<64>(x, totals),
+            7 => self.name_fixed::<128>(x, totals),
+            _ => self.name_fixed::<256>(x, totals),
+        }
+    }
+
+    /// [`Complete::name`] for trees of `W` = 2^depth leaves (indices masked
+    /// as in [`Complete::add_fixed`]).
+    fn name_fixed<const W: usize>(
+        &self,
+        x: &[[f32; ROW]; LANES],
+        totals: &mut [[f32; ROW]; LANES],
+    ) {
+        let trees = self.leaves.len() / W;
+        for t in 0..trees {
+            let features: &[u8; W] = self.features[t * W..][..W]
+                .try_into()
+                .expect("W features a tree");
+            let thresholds: &[f32; W] = self.thresholds[t * W..][..W]
+                .try_into()
+                .expect("W thresholds a tree");
+            let changes = &self.changes[2 * t * W..][..2 * W];
+            let mut at = [0usize; LANES];
+            for _ in 0..W.trailing_zeros() {
+                for l in 0..LANES {
+                    let i = at[l] & (W - 1);
+                    let f = usize::from(features[i]) & (ROW - 1);
+                    let next = 2 * i + 1 + usize::from(goes_right(x[l][f], thresholds[i]));
+                    totals[l][f] += changes[next & (2 * W - 1)];
+                    at[l] = next;
+                }
+            }
+        }
+    }
+}
+
+/// The feature whose splits took most from a line's log-odds: the lowest
+/// of its `totals` (the first of equals).
+fn most_against(totals: &[f32; ROW]) -> usize {
+    totals[..FEATURES.len()]
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
 }
 
 /// The model's rule, `x <= threshold` goes left, as the fast walks ask it:
@@ -1688,6 +1754,11 @@ mod tests {
                 // (The same sum up to rounding: `Model::logit` adds in another order.)
                 assert!((forest.logit(x) - m.logit(x)).abs() < 1e-4);
             }
+            // Naming adds the same changes in the same order as the model:
+            // the same feature, to the last tie.
+            let named: Vec<usize> = xs.iter().map(|x| m.decisive_feature(x)).collect();
+            assert_eq!(forest.decisive_features(&xs), named, "depth {depth}");
+            assert_eq!(node_by_node.decisive_features(&xs), named, "depth {depth}");
             let mut cuts = vec![-30.0, 0.0, 30.0];
             cuts.extend(xs.iter().map(|x| f64::from(forest.logit(x))));
             for cut in cuts {
