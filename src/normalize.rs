@@ -136,24 +136,7 @@ fn walk<'a>(line: &'a [u8], mut emit: impl FnMut(Piece<'a>, (usize, usize))) {
     let mut pending_space: Option<usize> = None;
     let mut emitted_any = false;
     while i < line.len() {
-        let plain_from = |at: usize| {
-            line[at..]
-                .iter()
-                .take_while(|&&b| PLAIN[usize::from(b)])
-                .count()
-        };
-        let mut run = plain_from(i);
-        // A single space between plain bytes stays as it is: the run goes
-        // on through it, so a line with one curly quote is copied in two
-        // pieces, not word by word.
-        while run > 0
-            && line.get(i + run) == Some(&b' ')
-            && line
-                .get(i + run + 1)
-                .is_some_and(|&b| PLAIN[usize::from(b)])
-        {
-            run += 1 + plain_from(i + run + 1);
-        }
+        let run = plain_run(&line[i..]);
         let fold = if run > 0 {
             Fold::Keep(run)
         } else {
@@ -181,6 +164,44 @@ fn walk<'a>(line: &'a [u8], mut emit: impl FnMut(Piece<'a>, (usize, usize))) {
             }
         }
     }
+}
+
+/// Length of the run of plain bytes that `line` starts with, with the
+/// single spaces between them: a line with one curly quote is copied in two
+/// pieces, not word by word. Whole blocks of 32 bytes are passed over when
+/// none of their bytes may fold and no space in them is followed by another
+/// or by a byte that may fold (one vectorised test a block); the block that
+/// ends the run is read byte by byte.
+#[inline]
+fn plain_run(line: &[u8]) -> usize {
+    const BLOCK: usize = 32;
+    let plain = |j: usize| line.get(j).is_some_and(|&b| PLAIN[usize::from(b)]);
+    if !plain(0) {
+        return 0;
+    }
+    let mut j = 0;
+    // Each block and the byte after it.
+    while let Some(w) = line.get(j..j + BLOCK + 1) {
+        let w: &[u8; BLOCK + 1] = w.try_into().expect("a block and a byte");
+        let odd = (0..BLOCK).fold(false, |odd, k| {
+            let space_before_odd = (w[k] == b' ') & ((w[k + 1] == b' ') | is_folded(w[k + 1]));
+            odd | is_folded(w[k]) | space_before_odd
+        });
+        if odd {
+            break;
+        }
+        j += BLOCK;
+    }
+    while j < line.len() {
+        if PLAIN[usize::from(line[j])] {
+            j += 1;
+        } else if line[j] == b' ' && plain(j + 1) {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    j
 }
 
 /// Maps positions in the normalised line back to the original line.
@@ -383,10 +404,22 @@ mod tests {
         ];
         let mut rng = crate::TestRng(0x9e37_79b9_7f4a_7c15);
         let (mut line, mut fast, mut walked) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..20_000 {
+        for round in 0..40_000 {
             line.clear();
-            for _ in 0..rng.below(12) {
-                line.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+            if round % 2 == 0 {
+                for _ in 0..rng.below(12) {
+                    line.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+                }
+            } else {
+                // Long lines of mostly plain words and single spaces: whole
+                // blocks passed over, and the odd byte at every place in one.
+                for _ in 0..rng.below(60) {
+                    let piece = match rng.below(20) {
+                        0 => rng.below(PIECES.len()),
+                        k => k % 3,
+                    };
+                    line.extend_from_slice(PIECES[piece]);
+                }
             }
             normalize(&line, &mut fast);
             walked.clear();
