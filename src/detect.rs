@@ -26,7 +26,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::clean::Page;
 use crate::matcher::Matcher;
-use crate::normalize::{contains, word_count, OffsetMap};
+use crate::normalize::{char_at, char_before, contains, word_count, OffsetMap};
 use crate::span::{Cause, Detector, Span};
 
 /// Runs the enabled detectors over `page`.
@@ -149,22 +149,38 @@ fn is_decoration(c: char) -> bool {
         )
 }
 
-/// How many `[menu]` labels line `key` is made of, if it is made of nothing else.
+/// `bytes` without the decoration characters at either end (see
+/// [`is_decoration`]), as `str::trim_matches` trims valid UTF-8.
+fn trim_decorations(bytes: &[u8]) -> &[u8] {
+    let (mut start, mut end) = (0, bytes.len());
+    while let Some(c) = char_at(bytes, start).filter(|&c| start < end && is_decoration(c)) {
+        start += c.len_utf8();
+    }
+    while let Some(c) = char_before(bytes, end).filter(|&c| end > start && is_decoration(c)) {
+        end -= c.len_utf8();
+    }
+    &bytes[start..end]
+}
+
+/// How many `[menu]` labels line `key` is made of, if it is made of nothing
+/// else. The line is read as bytes, not checked for UTF-8 first (a pass over
+/// every line): labels are text, and every byte that is not trimmed off as a
+/// decoration (a whole character) or split off as a space belongs to a piece
+/// that must be a label, so a line with invalid UTF-8 is no run of labels.
 fn label_count(matcher: &Matcher, key: &[u8]) -> Option<usize> {
-    let text = std::str::from_utf8(key).ok()?;
-    let text = text.trim_matches(is_decoration);
-    if text.is_empty() {
+    let bytes = trim_decorations(key);
+    if bytes.is_empty() {
         return None;
     }
-    if matcher.is_label(text.as_bytes()) {
+    if matcher.is_label(bytes) {
         return Some(1);
     }
     // Every piece a label, and at least two: stops at the first piece that
     // is not, which for a line of prose is the first word.
-    let all_labels = |pieces: &mut dyn Iterator<Item = &str>| -> Option<usize> {
+    let all_labels = |pieces: &mut dyn Iterator<Item = &[u8]>| -> Option<usize> {
         let mut count = 0;
         for piece in pieces {
-            if !matcher.is_label(piece.as_bytes()) {
+            if !matcher.is_label(piece) {
                 return None;
             }
             count += 1;
@@ -172,22 +188,22 @@ fn label_count(matcher: &Matcher, key: &[u8]) -> Option<usize> {
         (count >= 2).then_some(count)
     };
     // Without a separator the line is one piece, not a run of labels: skip
-    // the (char by char) split.
-    let bytes = text.as_bytes();
+    // the (char by char) split, and the UTF-8 check it needs.
     let separated = memchr::memchr2(b'|', b'/', bytes).is_some()
         || contains(bytes, "•".as_bytes())
         || contains(bytes, "·".as_bytes());
     separated
         .then(|| {
+            let text = std::str::from_utf8(bytes).ok()?;
             all_labels(
                 &mut text
                     .split(['|', '/', '•', '·'])
-                    .map(|p| p.trim_matches(is_decoration))
+                    .map(|p| p.trim_matches(is_decoration).as_bytes())
                     .filter(|p| !p.is_empty()),
             )
         })
         .flatten()
-        .or_else(|| all_labels(&mut text.split(' ')))
+        .or_else(|| all_labels(&mut bytes.split(|&b| b == b' ')))
 }
 
 fn menu_runs(page: &mut Page<'_>, matcher: &Matcher, min_run: usize) {
@@ -279,6 +295,74 @@ mod tests {
         for c in "a\u{e9}.,/#'\"(\u{ab}".chars() {
             assert!(!is_decoration(c), "{c:?}");
         }
+    }
+
+    /// What [`super::label_count`] must give: the line read as text first.
+    fn label_count_as_text(matcher: &crate::matcher::Matcher, key: &[u8]) -> Option<usize> {
+        let text = std::str::from_utf8(key).ok()?.trim_matches(is_decoration);
+        if text.is_empty() {
+            return None;
+        }
+        if matcher.is_label(text.as_bytes()) {
+            return Some(1);
+        }
+        let all_labels = |pieces: Vec<&str>| {
+            let labels = pieces.iter().all(|p| matcher.is_label(p.as_bytes()));
+            (labels && pieces.len() >= 2).then_some(pieces.len())
+        };
+        let separated = text.contains(['|', '/', '•', '·']);
+        separated
+            .then(|| {
+                all_labels(
+                    text.split(['|', '/', '•', '·'])
+                        .map(|p| p.trim_matches(is_decoration))
+                        .filter(|p| !p.is_empty())
+                        .collect(),
+                )
+            })
+            .flatten()
+            .or_else(|| all_labels(text.split(' ').collect()))
+    }
+
+    #[test]
+    fn labels_are_counted_as_in_the_text() {
+        let mut set = RuleSet::new();
+        set.add_source("t.rules", "[menu]\nFacebook\nHome\nAbout us\nRSS\n")
+            .unwrap();
+        let cleaner = Cleaner::new(set).unwrap();
+        let matcher = cleaner.matcher();
+        const PIECES: &[&[u8]] = &[
+            b"facebook",
+            b"home",
+            b"about",
+            b"us",
+            b"rss",
+            b"news",
+            b" ",
+            b"|",
+            b"/",
+            b"-",
+            b":",
+            "•".as_bytes(),
+            "·".as_bytes(),
+            "»".as_bytes(),
+            "—".as_bytes(),
+            "\u{2028}".as_bytes(),
+            "é".as_bytes(),
+            b"\xff",
+            b"\xe2\x80",
+        ];
+        let mut rng = crate::TestRng(0x2545_f491_4f6c_dd1d);
+        let mut found = 0;
+        for _ in 0..50_000 {
+            let line: Vec<u8> = (0..rng.below(9))
+                .flat_map(|_| PIECES[rng.below(PIECES.len())].iter().copied())
+                .collect();
+            let want = label_count_as_text(matcher, &line);
+            assert_eq!(super::label_count(matcher, &line), want, "{line:?}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 1_000, "only {found} lines of labels");
     }
 
     #[test]
