@@ -468,6 +468,14 @@ pub type Row = [f32; FEATURES.len()];
 /// non-blank lines, in order), a fixed-size [`Row`] each (no allocation
 /// per line).
 pub fn features(lines: &[&[u8]]) -> Vec<Row> {
+    let words: Vec<usize> = lines.iter().map(|l| word_count(l)).collect();
+    features_counted(lines, &words)
+}
+
+/// [`features`] of lines whose [`word_count`]s are `words` (counted once
+/// for the rules, the detectors and the classifier).
+pub(crate) fn features_counted(lines: &[&[u8]], word_counts: &[usize]) -> Vec<Row> {
+    debug_assert!(lines.len() == word_counts.len());
     let texts: Vec<std::borrow::Cow<'_, str>> =
         lines.iter().map(|l| crate::normalize::lossy(l)).collect();
     let n = texts.len();
@@ -483,12 +491,13 @@ pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     // sentence, stop-word share, prose.
     let mut measures: Vec<[f32; 4]> = Vec::with_capacity(n);
     let mut lower = String::new();
-    for ((text, counts), chars) in texts.iter().zip(&counts).zip(&chars) {
+    let lines_counted = texts.iter().zip(&counts).zip(&chars).zip(word_counts);
+    for (((text, counts), chars), &words) in lines_counted {
         let stop_share = match language {
             Some(lang) if counts.words > 0 => counts.hits[lang] as f32 / counts.words as f32,
             _ => 0.0,
         };
-        let (line, b) = line_features(text, stop_share, chars, &mut lower);
+        let (line, b) = line_features(text, words, stop_share, chars, &mut lower);
         let ends = line[ENDS_SENTENCE] > 0.0;
         let prose = ((b.words >= 13.0 && ends) || b.words >= 26.0) as u8 as f32;
         measures.push([line[WORDS_LOG], line[ENDS_SENTENCE], stop_share, prose]);
@@ -618,16 +627,16 @@ fn ln_1p(n: usize) -> f32 {
 }
 
 /// The features of the line itself (the first [`LINE_FEATURES`] of
-/// [`FEATURES`]) and its measures for the context. `lower` is a buffer for
-/// the lower-cased line.
+/// [`FEATURES`]) and its measures for the context, from its
+/// [`word_count`]. `lower` is a buffer for the lower-cased line.
 fn line_features(
     text: &str,
+    word_count: usize,
     stop: f32,
     counts: &masks::Counts,
     lower: &mut String,
 ) -> ([f32; LINE_FEATURES], Base) {
     let bytes = text.as_bytes();
-    let word_count = word_count(bytes);
     let words = word_count as f32;
     let char_count = counts.chars() as usize;
     let letters = counts.lower + counts.upper;

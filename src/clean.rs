@@ -25,11 +25,11 @@
 //! `[head]` or `[tail]` block covers it too, so explanations name the most
 //! specific rule.
 
-use crate::classify::{features, is_headline, is_prose, Forest, Model, Row};
+use crate::classify::{features_counted, is_headline, is_prose, Forest, Model, Row};
 use crate::detect;
 use crate::error::BuildError;
 use crate::matcher::{Hit, Matcher};
-use crate::normalize::{is_blank, normalized, OffsetMap};
+use crate::normalize::{is_blank, normalized, word_count, OffsetMap};
 use crate::rules::{Action, RuleSet, Settings};
 use crate::span::{apply, merge, Cause, Span};
 
@@ -81,6 +81,9 @@ pub(crate) struct Page<'d> {
     /// The same, ASCII-lower-cased.
     keys: Vec<u8>,
     key_ranges: Vec<(usize, usize)>,
+    /// Words of each line's normalised text ([`word_count`]), counted once
+    /// for the rules, the detectors and the classifier.
+    words: Vec<u32>,
     /// Whole-line removals, by line.
     pub removed: Vec<Option<Cause>>,
     /// Cuts inside lines that are otherwise kept.
@@ -98,6 +101,11 @@ impl<'d> Page<'d> {
     pub fn norm(&self, i: usize) -> &[u8] {
         let (s, e) = self.key_ranges[i];
         &self.norms[s..e]
+    }
+
+    /// The number of words of line `i` (0 for blank lines).
+    pub fn words(&self, i: usize) -> usize {
+        self.words[i] as usize
     }
 
     /// The text of line `i` without its ending.
@@ -271,6 +279,7 @@ impl Cleaner {
             norms: Vec::with_capacity(doc.len()),
             keys: Vec::with_capacity(doc.len()),
             key_ranges: Vec::with_capacity(n),
+            words: Vec::with_capacity(n),
             removed: vec![None; n],
             cuts: Vec::new(),
             lines,
@@ -288,9 +297,11 @@ impl Cleaner {
             page.norms.extend_from_slice(norm);
             page.keys.extend(norm.iter().map(u8::to_ascii_lowercase));
             page.key_ranges.push((key_start, page.keys.len()));
+            let words = word_count(norm);
+            page.words.push(u32::try_from(words).unwrap_or(u32::MAX));
             hits.clear();
             self.matcher
-                .line_hits_keyed(norm, &page.keys[key_start..], &mut hits);
+                .line_hits_keyed(norm, &page.keys[key_start..], words, &mut hits);
             if self.matcher.has_scoped_rules() {
                 hits.retain(|h| self.matcher.rule(h.rule).applies_to(host));
             }
@@ -368,16 +379,13 @@ fn classify_lines(
         return false;
     }
     let texts: Vec<&[u8]> = live.iter().map(|&i| page.norm(i)).collect();
-    let x = features(&texts);
+    let words: Vec<usize> = live.iter().map(|&i| page.words(i)).collect();
+    let x = features_counted(&texts, &words);
     let threshold = settings
         .classifier_threshold
         .unwrap_or(f64::from(model.threshold))
         .clamp(1e-6, 1.0 - 1e-6);
     let cut = (threshold / (1.0 - threshold)).ln() + settings.classifier_bias;
-    let words: Vec<usize> = texts
-        .iter()
-        .map(|t| crate::normalize::word_count(t))
-        .collect();
     let words_all: usize = words.iter().sum();
     let mut remove = forest.below(&x, cut);
     // The headline: the first title-like line just before prose is article

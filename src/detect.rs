@@ -107,11 +107,14 @@ fn repeated_lines(
     let n = page.lines.len();
     let live: Vec<(usize, &[u8])> = (0..n)
         .filter(|&i| page.is_live(i))
-        .map(|i| {
+        .filter_map(|i| {
             let key = page.key(i);
-            (i, effective.get(&i).map_or(key, |&half| &key[..half]))
+            let (key, words) = match effective.get(&i) {
+                Some(&half) => (&key[..half], word_count(&key[..half])),
+                None => (key, page.words(i)),
+            };
+            (words >= min_words).then_some((i, key))
         })
-        .filter(|(_, key)| word_count(key) >= min_words)
         .collect();
     // A text printed twice is a duplicate; one printed three times or more
     // is a pattern of the page (list rows, recipe steps) and stays.

@@ -218,12 +218,18 @@ impl Matcher {
     /// (guards applied), in the order the rules were loaded (a rule's own
     /// matches left to right).
     pub fn line_hits(&self, norm: &[u8], hits: &mut Vec<Hit>) {
-        self.line_hits_keyed(norm, &norm.to_ascii_lowercase(), hits);
+        self.line_hits_keyed(norm, &norm.to_ascii_lowercase(), word_count(norm), hits);
     }
 
     /// [`Matcher::line_hits`] for a caller that has the line's key at hand
     /// (`norm` ASCII-lower-cased, as whole-line phrases are stored).
-    pub(crate) fn line_hits_keyed(&self, norm: &[u8], key: &[u8], hits: &mut Vec<Hit>) {
+    pub(crate) fn line_hits_keyed(
+        &self,
+        norm: &[u8],
+        key: &[u8],
+        words: usize,
+        hits: &mut Vec<Hit>,
+    ) {
         debug_assert!(
             key.len() == norm.len()
                 && key
@@ -234,8 +240,8 @@ impl Matcher {
         if norm.is_empty() {
             return;
         }
+        debug_assert_eq!(words, word_count(norm));
         let first = hits.len();
-        let words = word_count(norm);
         if norm.len() <= self.line_max_len {
             if let Some(&rule) = self.line_table.get(key) {
                 hits.push(Hit {
