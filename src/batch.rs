@@ -717,7 +717,12 @@ impl<'c> Batch<'c> {
         let mut cleaned: Vec<Done> = Vec::new();
         loop {
             if self.cancelled() {
-                // Dropping the sinks deletes their temporary files.
+                // Documents already cleaned still reach the stream, as when
+                // nothing overlaps; dropping the sinks deletes their
+                // temporary files.
+                if out.sink.is_none() {
+                    self.write_batch(cleaned, &name, &mut out, emit)?;
+                }
                 return Ok(());
             }
             let units = match next {
