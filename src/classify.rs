@@ -472,7 +472,7 @@ pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     features_counted(lines, &words)
 }
 
-/// [`features`] of lines whose [`word_count`]s are `words` (counted once
+/// [`features`] of lines whose [`word_count`]s are `word_counts` (counted once
 /// for the rules, the detectors and the classifier).
 pub(crate) fn features_counted(lines: &[&[u8]], word_counts: &[usize]) -> Vec<Row> {
     debug_assert!(lines.len() == word_counts.len());
