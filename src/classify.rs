@@ -25,6 +25,7 @@
 //! assert!(model.probability(&x[2]) > model.probability(&x[0]));
 //! ```
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -800,40 +801,55 @@ fn dated(text: &str, lower: &mut String) -> bool {
     has_date(lower)
 }
 
+/// The month names and abbreviations a date holds beside its year (lower
+/// case; "may" is left out, for the verb).
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan ",
+    "feb ",
+    "mar ",
+    "apr ",
+    "jun ",
+    "jul ",
+    "aug ",
+    "sep ",
+    "sept ",
+    "oct ",
+    "nov ",
+    "dec ",
+];
+
 fn has_date(lower: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan ",
-        "feb ",
-        "mar ",
-        "apr ",
-        "jun ",
-        "jul ",
-        "aug ",
-        "sep ",
-        "sept ",
-        "oct ",
-        "nov ",
-        "dec ",
-    ];
+    // The month names in one automaton: one pass over the line, where a
+    // search per name costs 23 (about 0.2 µs a dated line).
+    static MONTH_NAMES: OnceLock<AhoCorasick> = OnceLock::new();
+    let months = MONTH_NAMES.get_or_init(|| {
+        AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(MONTHS)
+            .expect("the month names make an automaton")
+    });
     let bytes = lower.as_bytes();
     let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
     let digits_colon =
         memchr::memchr_iter(b':', bytes).any(|i| i > 0 && digit(i - 1) && digit(i + 1));
     digits_colon
-        || (bytes.windows(4).any(|w| {
-            (w.starts_with(b"19") || w.starts_with(b"20")) && w.iter().all(u8::is_ascii_digit)
-        }) && MONTHS.iter().any(|m| lower.contains(m)))
+        || (memchr::memchr2_iter(b'1', b'2', bytes).any(|i| {
+            matches!(bytes.get(i..i + 4), Some(&[a, b, c, d])
+                if matches!((a, b), (b'1', b'9') | (b'2', b'0'))
+                    && c.is_ascii_digit()
+                    && d.is_ascii_digit())
+        }) && months.is_match(bytes))
 }
 
 /// True when a line with features `x` reads as prose: at least 13 words
@@ -2151,6 +2167,25 @@ mod tests {
         ];
         for &(lower, want) in cases {
             assert_eq!(has_date(lower), want, "{lower}");
+        }
+        // The definition: a time, or a year and a month name anywhere.
+        let defined = |lower: &str| {
+            let bytes = lower.as_bytes();
+            let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+            let time = (1..bytes.len()).any(|i| bytes[i] == b':' && digit(i - 1) && digit(i + 1));
+            let year = bytes.windows(4).any(|w| {
+                (w.starts_with(b"19") || w.starts_with(b"20")) && w.iter().all(u8::is_ascii_digit)
+            });
+            time || (year && MONTHS.iter().any(|m| lower.contains(m)))
+        };
+        let mut pieces: Vec<&str> = MONTHS.to_vec();
+        pieces.extend([
+            "19", "20", "1", "2", "0", "9", ":", " ", "x", "\u{e9}", "ma", "y ",
+        ]);
+        let mut rng = crate::TestRng(0x5851_f42d_4c95_7f2d);
+        for _ in 0..50_000 {
+            let line = rng.line(&pieces, 10);
+            assert_eq!(has_date(&line), defined(&line), "{line:?}");
         }
         // Lines in any case and script: ASCII lower case finds the dates
         // full lower case finds.
