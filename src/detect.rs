@@ -117,24 +117,29 @@ fn repeated_lines(
         })
         .collect();
     // A text printed twice is a duplicate; one printed three times or more
-    // is a pattern of the page (list rows, recipe steps) and stays.
-    let mut copies: HashMap<&[u8], usize> = HashMap::new();
-    for (_, key) in &live {
-        *copies.entry(key).or_default() += 1;
-    }
-    // Key -> ordinal (among live lines) of its first copy.
-    let mut first: HashMap<&[u8], usize> = HashMap::new();
+    // is a pattern of the page (list rows, recipe steps) and stays. Per
+    // distinct text (in order of first appearance): its copies and the
+    // ordinal (among live lines) of the first; per live line, its text's
+    // index. One look-up a line.
+    let mut index: HashMap<&[u8], usize> = HashMap::with_capacity(live.len());
+    let mut texts: Vec<(usize, usize)> = Vec::with_capacity(live.len());
+    let of_line: Vec<usize> = live
+        .iter()
+        .enumerate()
+        .map(|(ordinal, &(_, key))| {
+            let t = *index.entry(key).or_insert_with(|| {
+                texts.push((0, ordinal));
+                texts.len() - 1
+            });
+            texts[t].0 += 1;
+            t
+        })
+        .collect();
     let mut repeats = Vec::new();
-    for (ordinal, &(i, key)) in live.iter().enumerate() {
-        if copies[key] != 2 {
-            continue;
-        }
-        match first.get(key) {
-            Some(&prev) if window == 0 || ordinal - prev <= window => repeats.push(i),
-            Some(_) => {}
-            None => {
-                first.insert(key, ordinal);
-            }
+    for (ordinal, (&(i, _), &t)) in live.iter().zip(&of_line).enumerate() {
+        let (copies, first) = texts[t];
+        if copies == 2 && ordinal != first && (window == 0 || ordinal - first <= window) {
+            repeats.push(i);
         }
     }
     for i in repeats {
@@ -288,6 +293,36 @@ mod tests {
             clean("repeated-lines.min-words = 1\n", "Yes\nNo\nYes\n"),
             "Yes\nNo\n"
         );
+    }
+
+    #[test]
+    fn repeated_lines_go_as_counted_line_by_line() {
+        const LINES: &[&str] = &["one line", "two words here", "a third", "four", "x y z"];
+        let mut rng = crate::TestRng(0x8cb9_2ba7_2f3d_8dd7);
+        for round in 0..2_000 {
+            let window = round % 4;
+            let lines: Vec<&str> = (0..1 + rng.below(12))
+                .map(|_| LINES[rng.below(LINES.len())])
+                .collect();
+            // The definition: a text on exactly two lines loses its second
+            // copy when the copies are at most `window` lines apart (0: any).
+            let copies = |t: &str| lines.iter().filter(|&&l| l == t).count();
+            let kept: Vec<&str> = (0..lines.len())
+                .filter(|&k| {
+                    let first = lines.iter().position(|&l| l == lines[k]).unwrap();
+                    let repeat =
+                        copies(lines[k]) == 2 && k != first && (window == 0 || k - first <= window);
+                    !repeat
+                })
+                .map(|k| lines[k])
+                .collect();
+            let settings = format!(
+                "repeated-lines.min-words = 1\nrepeated-lines.window = {window}\n\
+                 doubled-lines = off\nmenu-runs = off\nclassifier = off\n"
+            );
+            let doc = lines.join("\n") + "\n";
+            assert_eq!(clean(&settings, &doc), kept.join("\n") + "\n", "{lines:?}");
+        }
     }
 
     #[test]
