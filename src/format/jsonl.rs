@@ -145,11 +145,11 @@ impl Record {
 
     /// The line with the text field replaced by `cleaned`, every other byte as it was.
     pub fn splice(&self, line: &[u8], cleaned: &str) -> Vec<u8> {
-        let encoded = serde_json::to_string(cleaned).expect("a string always serialises");
         let (start, end) = self.text_span;
-        let mut out = Vec::with_capacity(line.len() - (end - start) + encoded.len());
+        // Room for the text with its quotes and a few escapes.
+        let mut out = Vec::with_capacity(line.len() - (end - start) + cleaned.len() + 16);
         out.extend_from_slice(&line[..start]);
-        out.extend_from_slice(encoded.as_bytes());
+        serde_json::to_writer(&mut out, cleaned).expect("a string always serialises");
         out.extend_from_slice(&line[end..]);
         out
     }
