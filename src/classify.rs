@@ -1427,21 +1427,42 @@ impl Forest {
     }
 }
 
+/// Calls `$complete.$walk::<W>($args)` with `W` = 2^depth leaves, the
+/// trees' width as a constant: a walk whose indices are masked to it needs
+/// no bounds checks.
+macro_rules! by_width {
+    ($complete:expr, $walk:ident($($arg:expr),*)) => {
+        match $complete.depth {
+            0 => $complete.$walk::<1>($($arg),*),
+            1 => $complete.$walk::<2>($($arg),*),
+            2 => $complete.$walk::<4>($($arg),*),
+            3 => $complete.$walk::<8>($($arg),*),
+            4 => $complete.$walk::<16>($($arg),*),
+            5 => $complete.$walk::<32>($($arg),*),
+            6 => $complete.$walk::<64>($($arg),*),
+            7 => $complete.$walk::<128>($($arg),*),
+            _ => $complete.$walk::<256>($($arg),*),
+        }
+    };
+}
+
 impl Complete {
     /// [`Forest::add`] over the complete layout: the same leaves, added in
     /// the same order.
     fn add(&self, trees: std::ops::Range<usize>, x: &[[f32; ROW]; LANES], sums: &mut [f32]) {
-        match self.depth {
-            0 => self.add_fixed::<1>(trees, x, sums),
-            1 => self.add_fixed::<2>(trees, x, sums),
-            2 => self.add_fixed::<4>(trees, x, sums),
-            3 => self.add_fixed::<8>(trees, x, sums),
-            4 => self.add_fixed::<16>(trees, x, sums),
-            5 => self.add_fixed::<32>(trees, x, sums),
-            6 => self.add_fixed::<64>(trees, x, sums),
-            7 => self.add_fixed::<128>(trees, x, sums),
-            _ => self.add_fixed::<256>(trees, x, sums),
-        }
+        by_width!(self, add_fixed(trees, x, sums))
+    }
+
+    /// Tree `t`'s inner nodes (feature and threshold at each position) for
+    /// trees of `W` leaves.
+    #[inline(always)]
+    fn splits<const W: usize>(&self, t: usize) -> (&[u8; W], &[f32; W]) {
+        let features = self.features[t * W..][..W].try_into();
+        let thresholds = self.thresholds[t * W..][..W].try_into();
+        (
+            features.expect("W features a tree"),
+            thresholds.expect("W thresholds a tree"),
+        )
     }
 
     /// [`Complete::add`] for trees of `W` = 2^depth leaves: every index is
@@ -1456,12 +1477,7 @@ impl Complete {
         // Each lane's running sum: the same additions in the same order.
         let mut acc: [f32; LANES] = std::array::from_fn(|l| sums.get(l).copied().unwrap_or(0.0));
         for t in trees {
-            let features: &[u8; W] = self.features[t * W..][..W]
-                .try_into()
-                .expect("W features a tree");
-            let thresholds: &[f32; W] = self.thresholds[t * W..][..W]
-                .try_into()
-                .expect("W thresholds a tree");
+            let (features, thresholds) = self.splits::<W>(t);
             let leaves: &[f32; W] = self.leaves[t * W..][..W]
                 .try_into()
                 .expect("W leaves a tree");
@@ -1496,17 +1512,7 @@ impl Complete {
     /// [`Forest::decisive_features`]' node-by-node walk, in the same order.
     /// Lanes from `used` on may be left out.
     fn name(&self, x: &[[f32; ROW]; LANES], totals: &mut [[f32; ROW]; LANES], used: usize) {
-        match self.depth {
-            0 => self.name_fixed::<1>(x, totals, used),
-            1 => self.name_fixed::<2>(x, totals, used),
-            2 => self.name_fixed::<4>(x, totals, used),
-            3 => self.name_fixed::<8>(x, totals, used),
-            4 => self.name_fixed::<16>(x, totals, used),
-            5 => self.name_fixed::<32>(x, totals, used),
-            6 => self.name_fixed::<64>(x, totals, used),
-            7 => self.name_fixed::<128>(x, totals, used),
-            _ => self.name_fixed::<256>(x, totals, used),
-        }
+        by_width!(self, name_fixed(x, totals, used))
     }
 
     /// [`Complete::name`] for trees of `W` = 2^depth leaves (indices masked
@@ -1528,12 +1534,7 @@ impl Complete {
                 .try_into()
                 .expect("half");
             for t in 0..trees {
-                let features: &[u8; W] = self.features[t * W..][..W]
-                    .try_into()
-                    .expect("W features a tree");
-                let thresholds: &[f32; W] = self.thresholds[t * W..][..W]
-                    .try_into()
-                    .expect("W thresholds a tree");
+                let (features, thresholds) = self.splits::<W>(t);
                 let changes = &self.changes[2 * t * W..][..2 * W];
                 let mut at = [0usize; HALF];
                 for _ in 0..W.trailing_zeros() {
