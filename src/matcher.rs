@@ -222,7 +222,8 @@ impl Matcher {
     }
 
     /// [`Matcher::line_hits`] for a caller that has the line's key at hand
-    /// (`norm` ASCII-lower-cased, as whole-line phrases are stored).
+    /// (`norm` ASCII-lower-cased, as whole-line phrases are stored) and its
+    /// [`word_count`], `words`.
     pub(crate) fn line_hits_keyed(
         &self,
         norm: &[u8],
