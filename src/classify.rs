@@ -270,10 +270,12 @@ enum Key<'a> {
 impl<'a> Key<'a> {
     fn of(word: &'a str) -> Key<'a> {
         let bytes = word.as_bytes();
-        match (pack(bytes), pack16(bytes)) {
-            (Some(key), _) => Key::Short(key),
-            (None, Some(key)) => Key::Medium(key),
-            (None, None) => Key::Long(word),
+        if let Some(key) = pack(bytes) {
+            Key::Short(key)
+        } else if let Some(key) = pack16(bytes) {
+            Key::Medium(key)
+        } else {
+            Key::Long(word)
         }
     }
 }

@@ -83,7 +83,7 @@ pub(crate) struct Page<'d> {
     key_ranges: Vec<(usize, usize)>,
     /// Words of each line's normalised text ([`word_count`]), counted once
     /// for the rules, the detectors and the classifier.
-    words: Vec<u32>,
+    words: Vec<usize>,
     /// Whole-line removals, by line.
     pub removed: Vec<Option<Cause>>,
     /// Cuts inside lines that are otherwise kept.
@@ -105,7 +105,7 @@ impl<'d> Page<'d> {
 
     /// The number of words of line `i` (0 for blank lines).
     pub fn words(&self, i: usize) -> usize {
-        self.words[i] as usize
+        self.words[i]
     }
 
     /// The text of line `i` without its ending.
@@ -298,7 +298,7 @@ impl Cleaner {
             page.keys.extend(norm.iter().map(u8::to_ascii_lowercase));
             page.key_ranges.push((key_start, page.keys.len()));
             let words = word_count(norm);
-            page.words.push(u32::try_from(words).unwrap_or(u32::MAX));
+            page.words.push(words);
             hits.clear();
             self.matcher
                 .line_hits_keyed(norm, &page.keys[key_start..], words, &mut hits);

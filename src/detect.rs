@@ -109,8 +109,7 @@ fn repeated_lines(
         .filter(|&i| page.is_live(i))
         .filter_map(|i| {
             let key = page.key(i);
-            let half = (!effective.is_empty()).then(|| effective.get(&i)).flatten();
-            let (key, words) = match half {
+            let (key, words) = match effective.get(&i) {
                 Some(&half) => (&key[..half], word_count(&key[..half])),
                 None => (key, page.words(i)),
             };

@@ -444,15 +444,18 @@ impl Affixes {
 /// line from its start or to its end with one of a few [`affixes`]
 /// together, then those with a [`gate`] byte, then the rest.
 fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
-    let pattern = |id: RuleId| match &rules[id].pattern {
-        Pattern::Regex(re) => Some(re.as_str()),
-        Pattern::Literal(_) => None,
-    };
-    let affixes_of: FxHashMap<RuleId, (End, Vec<Vec<u8>>)> = ids
+    // Each pattern parsed once, for both kinds of gate.
+    let parsed: FxHashMap<RuleId, Hir> = ids
         .iter()
-        .filter_map(|&id| {
-            let p = pattern(id)?;
-            let found = |end| affixes(p, end).map(|a| (end, a));
+        .filter_map(|&id| match &rules[id].pattern {
+            Pattern::Regex(re) => Some((id, parse(re.as_str())?)),
+            Pattern::Literal(_) => None,
+        })
+        .collect();
+    let affixes_of: FxHashMap<RuleId, (End, Vec<Vec<u8>>)> = parsed
+        .iter()
+        .filter_map(|(&id, hir)| {
+            let found = |end| affixes(hir, end).map(|a| (end, a));
             Some((id, found(End::Start).or_else(|| found(End::End))?))
         })
         .collect();
@@ -460,7 +463,7 @@ fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
         ids.into_iter().partition(|id| affixes_of.contains_key(id));
     let gate_of: FxHashMap<RuleId, u8> = ids
         .iter()
-        .filter_map(|&id| Some((id, gate(pattern(id)?)?)))
+        .filter_map(|&id| Some((id, gate(parsed.get(&id)?)?)))
         .collect();
     let (gated, plain): (Vec<RuleId>, Vec<RuleId>) =
         ids.into_iter().partition(|id| gate_of.contains_key(id));
@@ -518,8 +521,8 @@ const AFFIXES_MAX: usize = 128;
 const AFFIX_LEN: usize = 4;
 
 /// What a line's key (the line ASCII-lower-cased) begins with (or ends
-/// with, for [`End::End`]) when `pattern` (as a `RegexSet` compiles it:
-/// case-insensitive) matches it: one of a few short byte strings, none
+/// with, for [`End::End`]) when the pattern `hir` (as [`parse`]d)
+/// matches it: one of a few short byte strings, none
 /// empty. `None` when matches need not reach that end of the line (no `^`,
 /// or no `$`) or may begin (end) with almost anything.
 ///
@@ -527,8 +530,7 @@ const AFFIX_LEN: usize = 4;
 /// does not match within a few bytes, but the call itself costs as much as
 /// reading a short line; and a pattern anchored only at its end is read
 /// through to the end. Most lines begin and end with none of these.
-fn affixes(pattern: &str, end: End) -> Option<Vec<Vec<u8>>> {
-    let hir = parse(pattern)?;
+fn affixes(hir: &Hir, end: End) -> Option<Vec<Vec<u8>>> {
     let props = hir.properties();
     let (looks, look) = match end {
         End::Start => (props.look_set_prefix(), regex_syntax::hir::Look::Start),
@@ -537,7 +539,7 @@ fn affixes(pattern: &str, end: End) -> Option<Vec<Vec<u8>>> {
     if !looks.contains(look) {
         return None;
     }
-    let alts = alternatives(&hir, end);
+    let alts = alternatives(hir, end);
     if alts.iter().any(|(bytes, _)| bytes.is_empty()) {
         return None;
     }
@@ -681,19 +683,18 @@ fn bounded(mut alts: Vec<(Vec<u8>, bool)>) -> Vec<(Vec<u8>, bool)> {
 /// space are too common to be worth a look.
 const RARE_BYTES: &[u8] = b"|{}[]\\^~`<>@#$%&*=+_;\"!?()/:'-,.";
 
-/// The byte that lets lines skip `pattern` (as a `RegexSet` compiles it:
-/// case-insensitive), if it has one: a byte of [`RARE_BYTES`] that every
+/// The byte that lets lines skip the pattern `hir` (as [`parse`]d), if it
+/// has one: a byte of [`RARE_BYTES`] that every
 /// match contains (in lower case), for a pattern whose matches may start
 /// with more than a few literals. A pattern with a short list of literal
 /// prefixes needs no gate: the set's automaton leaves such a line at its
 /// first bytes.
-fn gate(pattern: &str) -> Option<u8> {
-    let hir = parse(pattern)?;
-    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+fn gate(hir: &Hir) -> Option<u8> {
+    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(hir);
     if prefixes.is_finite() && prefixes.min_literal_len().is_some_and(|n| n > 0) {
         return None;
     }
-    let needed = required_bytes(&hir);
+    let needed = required_bytes(hir);
     RARE_BYTES
         .iter()
         .copied()
@@ -802,6 +803,16 @@ fn word_limit(rule: &Rule, settings: &Settings) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::affixes`] of a pattern as written.
+    fn affixes(pattern: &str, end: End) -> Option<Vec<Vec<u8>>> {
+        super::affixes(&parse(pattern)?, end)
+    }
+
+    /// [`super::gate`] of a pattern as written.
+    fn gate(pattern: &str) -> Option<u8> {
+        super::gate(&parse(pattern)?)
+    }
     use crate::normalize::normalize;
 
     fn matcher(text: &str) -> Matcher {
