@@ -313,11 +313,16 @@ impl Matcher {
                 let Pattern::Regex(re) = &self.rule(rule).pattern else {
                     continue;
                 };
-                hits.extend(re.find_iter(norm).filter(|m| !m.is_empty()).map(|m| Hit {
-                    rule,
-                    start: m.start(),
-                    end: m.end(),
-                }));
+                hits.extend(
+                    re.regex()
+                        .find_iter(norm)
+                        .filter(|m| !m.is_empty())
+                        .map(|m| Hit {
+                            rule,
+                            start: m.start(),
+                            end: m.end(),
+                        }),
+                );
             }
         }
         // Each strategy found its hits in its own order: the first rule
@@ -763,9 +768,10 @@ fn small_class(ranges: &[(u32, u32)]) -> Option<Vec<u32>> {
     Some(members)
 }
 
-/// `RegexSet`s over the given regex rules (each already compiled alone when
-/// parsed): one set when they fit its size limit together, otherwise the
-/// rules split in halves until every set fits (a single rule always does).
+/// `RegexSet`s over the given regex rules (each compiles alone: a user's
+/// rule was compiled when read, and a test compiles every embedded one):
+/// one set when they fit its size limit together, otherwise the rules split
+/// in halves until every set fits (a single rule always does).
 fn regex_set(rules: &[Rule], ids: Vec<RuleId>) -> Vec<(RegexSet, Vec<RuleId>)> {
     if ids.is_empty() {
         return Vec::new();

@@ -25,7 +25,7 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -99,7 +99,33 @@ pub enum Pattern {
     /// A phrase, stored in normalised form.
     Literal(Vec<u8>),
     /// A regular expression over the normalised line (case-insensitive).
-    Regex(Regex),
+    Regex(RuleRegex),
+}
+
+/// A rule's regular expression (a `[regex:line]` rule's anchored at both
+/// ends). The matcher runs every rule's regex in sets, and only a phrase
+/// rule also searches with its own compiled form; so the embedded rules
+/// (checked by a test) are compiled when first used, while a user's file is
+/// compiled as it is read, to report a regex that is invalid or too large
+/// with its file and line.
+#[derive(Clone, Debug)]
+pub struct RuleRegex {
+    text: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl RuleRegex {
+    /// The pattern as compiled.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The compiled regex (case-insensitive, over bytes).
+    pub fn regex(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            build_regex(&self.text).expect("a rule's regex was checked when it was read")
+        })
+    }
 }
 
 /// A limit on the number of words of a line a guarded rule may remove.
@@ -393,7 +419,7 @@ impl RuleSet {
     pub fn defaults() -> RuleSet {
         let mut set = RuleSet::new();
         for (name, text) in crate::defaults::FILES {
-            set.add_source(name, text)
+            set.add(name, text.as_bytes(), true)
                 .unwrap_or_else(|e| panic!("embedded rules are invalid:\n{e}"));
         }
         set
@@ -426,6 +452,12 @@ impl RuleSet {
 
     /// Like [`RuleSet::add_source`], for raw bytes: a line that is not UTF-8 is an error.
     pub fn add_bytes(&mut self, name: &str, text: &[u8]) -> Result<(), RulesError> {
+        self.add(name, text, false)
+    }
+
+    /// [`RuleSet::add_bytes`]; the regexes of `trusted` text (the embedded
+    /// rules) are compiled when first used (see [`RuleRegex`]).
+    fn add(&mut self, name: &str, text: &[u8], trusted: bool) -> Result<(), RulesError> {
         let file: Arc<str> = Arc::from(name);
         let mut errors = RulesError::default();
         let mut section: Option<Section> = None;
@@ -499,7 +531,7 @@ impl RuleSet {
                 }) => {
                     let pattern = if *regex {
                         // Regexes are taken as written: `\[` is already a regex escape.
-                        match compile_regex(line, *action) {
+                        match rule_regex(line, *action, !trusted) {
                             Ok(re) => Pattern::Regex(re),
                             Err((message, detail)) => {
                                 error(message, detail);
@@ -648,34 +680,64 @@ fn parse_header(line: &str) -> Result<Section, String> {
     Ok(section)
 }
 
-fn compile_regex(text: &str, action: Action) -> Result<Regex, (String, Option<String>)> {
+/// The regex of a rule written `text` under `action`, compiled at once when
+/// `compile`; else only its syntax is checked (as `regex::bytes` reads it),
+/// and it is compiled when first used.
+fn rule_regex(
+    text: &str,
+    action: Action,
+    compile: bool,
+) -> Result<RuleRegex, (String, Option<String>)> {
     let pattern = if action == Action::Line {
         format!("^(?:{text})$")
     } else {
         text.to_string()
     };
-    RegexBuilder::new(&pattern)
+    let compiled = OnceLock::new();
+    if compile {
+        let _ = compiled.set(build_regex(&pattern)?);
+    } else {
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(true)
+            .utf8(false)
+            .build()
+            .parse(&pattern)
+            .map_err(|e| syntax_error(&e.to_string()))?;
+    }
+    Ok(RuleRegex {
+        text: pattern,
+        compiled,
+    })
+}
+
+/// A syntax error as a rule error: "invalid regex: WHAT" and the pattern
+/// with the caret under it. `msg` is the parser's message: "regex parse
+/// error:\n<pattern>\n<caret>\nerror: <what>".
+fn syntax_error(msg: &str) -> (String, Option<String>) {
+    let what = msg
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .unwrap_or("syntax error")
+        .to_string();
+    let detail: Vec<&str> = msg
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with("error: "))
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect();
+    (format!("invalid regex: {what}"), Some(detail.join("\n")))
+}
+
+/// Compiles a rule's pattern (see [`RuleRegex`]).
+fn build_regex(pattern: &str) -> Result<Regex, (String, Option<String>)> {
+    RegexBuilder::new(pattern)
         .case_insensitive(true)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(4 * REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| match e {
-            regex::Error::Syntax(msg) => {
-                // The syntax message is "regex parse error:\n<pattern>\n<caret>\nerror: <what>".
-                let what = msg
-                    .lines()
-                    .rev()
-                    .find_map(|l| l.strip_prefix("error: "))
-                    .unwrap_or("syntax error")
-                    .to_string();
-                let detail: Vec<&str> = msg
-                    .lines()
-                    .skip(1)
-                    .filter(|l| !l.starts_with("error: "))
-                    .map(|l| l.strip_prefix("    ").unwrap_or(l))
-                    .collect();
-                (format!("invalid regex: {what}"), Some(detail.join("\n")))
-            }
+            regex::Error::Syntax(msg) => syntax_error(&msg),
             regex::Error::CompiledTooBig(limit) => (
                 format!("regex too large: its compiled form exceeds {limit} bytes"),
                 None,
@@ -765,6 +827,35 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains('^'), "{shown}");
+    }
+
+    #[test]
+    fn embedded_rules_check_syntax_and_compile_when_used() {
+        // Trusted text (the embedded rules' path) reports a syntax error as
+        // a user's file does, with the same message...
+        let bad = "[regex:contains]\nok\nstring(\\d+\n[regex:line]\n(?-u:\\xFF)x\n";
+        let mut trusted = RuleSet::new();
+        let err = trusted.add("t.rules", bad.as_bytes(), true).unwrap_err();
+        assert_eq!(err.to_string(), parse(bad).unwrap_err().to_string());
+        // ... and is compiled on first use, to the regex a user's file gets.
+        let user = parse("[regex:line]\n(?-u:\\xFF)x\n").unwrap();
+        let (Pattern::Regex(lazy), Pattern::Regex(eager)) =
+            (&trusted.rules()[1].pattern, &user.rules()[0].pattern)
+        else {
+            panic!("regex rules expected");
+        };
+        assert!(lazy.compiled.get().is_none() && eager.compiled.get().is_some());
+        assert_eq!(lazy.regex().as_str(), eager.regex().as_str());
+        assert!(lazy.regex().is_match(b"\xFFX") && !lazy.regex().is_match(b"\xFFX "));
+        // Every embedded regex compiles within the size limit.
+        for rule in RuleSet::defaults().rules() {
+            if let Pattern::Regex(re) = &rule.pattern {
+                assert_eq!(
+                    re.regex().as_str(),
+                    build_regex(re.as_str()).unwrap().as_str()
+                );
+            }
+        }
     }
 
     #[test]
