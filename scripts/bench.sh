@@ -126,6 +126,10 @@ if not os.path.isdir(small):
     os.rename(small + ".tmp", small)
 EOF
 printf '[settings]\nclassifier = off\n' > "$work/rules-only.rules"
+# One page per call, as a script calling dechrome for each document would:
+# start-up (compiling the rules and loading the model) and one page.
+head -n 1 "$work/sample.jsonl" > "$work/one.jsonl"
+calls=100
 
 bytes_of() { find "$@" -type f -printf '%s\n' | awk '{s += $1} END {print s}'; }
 shard_docs=$(wc -l < "$shard")
@@ -135,6 +139,7 @@ sample_docs=$(wc -l < "$work/sample.jsonl")
 sample_bytes=$(bytes_of "$work/sample.jsonl")
 small_bytes=$(bytes_of "$work/small")
 small_jsonl_bytes=$(bytes_of "$work/small.jsonl")
+one_bytes=$(bytes_of "$work/one.jsonl")
 log "corpus: $shard_bytes bytes, $shard_docs documents (JSONL; gz $(bytes_of "$shard.gz"), zst $(bytes_of "$shard.zst")); text files $txt_bytes bytes"
 
 # --- the commands --------------------------------------------------------------
@@ -163,6 +168,7 @@ commands=(
   "cp -r (the file system's floor)|small files|$small_bytes|$small_files|1|cp -r $(q "$work/small") $(q "$out")"
   "dechrome -j1 rules only, to stdout|small files|$small_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small") > /dev/null"
   "dechrome -j1 rules only, to stdout|small JSONL|$small_jsonl_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small.jsonl") > /dev/null"
+  "dechrome -j1, $calls calls|one page a call|$((calls * one_bytes))|$calls|1|bash -c $(q "for i in \$(seq $calls); do $(q "$dechrome") -j1 $(q "$work/one.jsonl"); done > /dev/null")"
 )
 # The many-small-files case again on a memory file system: what the files
 # cost dechrome itself, apart from what the disk charges for making them.
@@ -294,6 +300,12 @@ for command, where in (("cp -r (the file system's floor)", ""), ("cp -r, on tmpf
             f"| cp -r of the {small_n:,} files{where}, per file (read, create, write), wall (CPU) | "
             f"{floor:.0f} µs ({copy['cpu_s'] / small_n * 1e6:.0f} µs) | (information) | |"
         )
+calls = next((r for r in order if r["input"] == "one page a call"), None)
+if calls:
+    ratios.append(
+        f"| one call on one page (start-up, one page, exit), wall (CPU) | "
+        f"{calls['wall_s'] / calls['docs'] * 1e3:.1f} ms ({calls['cpu_s'] / calls['docs'] * 1e3:.1f} ms) | (information) | |"
+    )
 rules_only = get("dechrome -j1 rules only", "JSONL")
 if j1 and rules_only:
     share = (j1["cpu_s"] - rules_only["cpu_s"]) / j1["cpu_s"]
