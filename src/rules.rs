@@ -850,10 +850,7 @@ mod tests {
         // Every embedded regex compiles within the size limit.
         for rule in RuleSet::defaults().rules() {
             if let Pattern::Regex(re) = &rule.pattern {
-                assert_eq!(
-                    re.regex().as_str(),
-                    build_regex(re.as_str()).unwrap().as_str()
-                );
+                assert!(build_regex(re.as_str()).is_ok(), "{}", rule.origin);
             }
         }
     }
