@@ -44,7 +44,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::BuildError;
 use crate::normalize::{at_word_boundaries, word_count};
-use crate::rules::{Action, Pattern, Rule, RuleSet, Settings, WordLimit};
+use crate::rules::{parse_regex, Action, Pattern, Rule, RuleSet, Settings, WordLimit};
 
 /// Index of a rule in [`Matcher::rules`].
 pub type RuleId = usize;
@@ -453,7 +453,7 @@ fn regex_groups(rules: &[Rule], ids: Vec<RuleId>) -> Vec<RegexGroup> {
     let parsed: FxHashMap<RuleId, Hir> = ids
         .iter()
         .filter_map(|&id| match &rules[id].pattern {
-            Pattern::Regex(re) => Some((id, parse(re.as_str())?)),
+            Pattern::Regex(re) => Some((id, parse_regex(re.as_str()).ok()?)),
             Pattern::Literal(_) => None,
         })
         .collect();
@@ -511,25 +511,15 @@ enum End {
     End,
 }
 
-/// `pattern` parsed as a `RegexSet` compiles it: case-insensitive.
-fn parse(pattern: &str) -> Option<Hir> {
-    regex_syntax::ParserBuilder::new()
-        .case_insensitive(true)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()
-}
-
 /// The most affixes [`affixes`] keeps for one pattern, and their length.
 const AFFIXES_MAX: usize = 128;
 const AFFIX_LEN: usize = 4;
 
 /// What a line's key (the line ASCII-lower-cased) begins with (or ends
-/// with, for [`End::End`]) when the pattern `hir` (as [`parse`]d)
-/// matches it: one of a few short byte strings, none
-/// empty. `None` when matches need not reach that end of the line (no `^`,
-/// or no `$`) or may begin (end) with almost anything.
+/// with, for [`End::End`]) when the pattern `hir` (as [`parse_regex`] reads
+/// it) matches it: one of a few short byte strings, none empty. `None`
+/// when matches need not reach that end of the line (no `^`, or no `$`) or
+/// may begin (end) with almost anything.
 ///
 /// The set's automaton leaves a line that a pattern anchored at its start
 /// does not match within a few bytes, but the call itself costs as much as
@@ -688,10 +678,10 @@ fn bounded(mut alts: Vec<(Vec<u8>, bool)>) -> Vec<(Vec<u8>, bool)> {
 /// space are too common to be worth a look.
 const RARE_BYTES: &[u8] = b"|{}[]\\^~`<>@#$%&*=+_;\"!?()/:'-,.";
 
-/// The byte that lets lines skip the pattern `hir` (as [`parse`]d), if it
-/// has one: a byte of [`RARE_BYTES`] that every
-/// match contains (in lower case), for a pattern whose matches may start
-/// with more than a few literals. A pattern with a short list of literal
+/// The byte that lets lines skip the pattern `hir` (as [`parse_regex`]
+/// reads it), if it has one: a byte of [`RARE_BYTES`] that every match
+/// contains (in lower case), for a pattern whose matches may start with
+/// more than a few literals. A pattern with a short list of literal
 /// prefixes needs no gate: the set's automaton leaves such a line at its
 /// first bytes.
 fn gate(hir: &Hir) -> Option<u8> {
@@ -809,6 +799,11 @@ fn word_limit(rule: &Rule, settings: &Settings) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::normalize;
+
+    fn parse(pattern: &str) -> Option<Hir> {
+        parse_regex(pattern).ok()
+    }
 
     /// [`super::affixes`] of a pattern as written.
     fn affixes(pattern: &str, end: End) -> Option<Vec<Vec<u8>>> {
@@ -819,7 +814,6 @@ mod tests {
     fn gate(pattern: &str) -> Option<u8> {
         super::gate(&parse(pattern)?)
     }
-    use crate::normalize::normalize;
 
     fn matcher(text: &str) -> Matcher {
         let mut set = RuleSet::new();

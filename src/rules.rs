@@ -28,6 +28,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use regex::bytes::{Regex, RegexBuilder};
+use regex_syntax::hir::Hir;
 
 use crate::error::{RuleError, RulesError};
 use crate::normalize::normalize;
@@ -681,8 +682,8 @@ fn parse_header(line: &str) -> Result<Section, String> {
 }
 
 /// The regex of a rule written `text` under `action`, compiled at once when
-/// `compile`; else only its syntax is checked (as `regex::bytes` reads it),
-/// and it is compiled when first used.
+/// `compile`; else only its syntax is checked, and it is compiled when
+/// first used.
 fn rule_regex(
     text: &str,
     action: Action,
@@ -697,17 +698,24 @@ fn rule_regex(
     if compile {
         let _ = compiled.set(build_regex(&pattern)?);
     } else {
-        regex_syntax::ParserBuilder::new()
-            .case_insensitive(true)
-            .utf8(false)
-            .build()
-            .parse(&pattern)
-            .map_err(|e| syntax_error(&e.to_string()))?;
+        parse_regex(&pattern).map_err(|msg| syntax_error(&msg))?;
     }
     Ok(RuleRegex {
         text: pattern,
         compiled,
     })
+}
+
+/// A rule's pattern parsed as its compiled form and the matcher's sets read
+/// it: `regex::bytes` syntax, case-insensitive. The error is the parser's
+/// message.
+pub(crate) fn parse_regex(pattern: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| e.to_string())
 }
 
 /// A syntax error as a rule error: "invalid regex: WHAT" and the pattern
