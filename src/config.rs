@@ -84,12 +84,17 @@ pub fn load_rules(files: &[PathBuf], no_defaults: bool) -> Result<RuleSet, BadRu
     }
 }
 
-/// The rules files, the `--bias` knob and the `--model` file, compiled.
+/// The rules files, the `--bias` knob, `--no-classifier` and the `--model` file, compiled.
 pub fn build_cleaner(args: &RulesArgs) -> anyhow::Result<Cleaner> {
     let mut rules = load_rules(&args.rules, args.no_default_rules)?;
     if let Some(bias) = args.bias {
         rules
             .add_source("--bias", &format!("[settings]\nclassifier.bias = {bias}\n"))
+            .map_err(BadRules)?;
+    }
+    if args.no_classifier {
+        rules
+            .add_source("--no-classifier", "[settings]\nclassifier = off\n")
             .map_err(BadRules)?;
     }
     let mut cleaner = Cleaner::new(rules).context("cannot compile the rules")?;

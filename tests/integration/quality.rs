@@ -136,6 +136,37 @@ fn the_classifier_is_named_and_the_bias_knob_moves_it() {
 }
 
 #[test]
+fn no_classifier_runs_the_rules_alone_whatever_the_rules_files_say() {
+    let tmp = tempfile::tempdir().unwrap();
+    let on = tmp.path().join("on.rules");
+    std::fs::write(&on, "[settings]\nclassifier = on\n").unwrap();
+    let off = tmp.path().join("off.rules");
+    std::fs::write(&off, "[settings]\nclassifier = off\n").unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        dechrome()
+            .args(args)
+            .write_stdin(MENU_AND_PROSE)
+            .success_stdout()
+    };
+    let flag = std::ffi::OsStr::new("--no-classifier");
+    let rules = std::ffi::OsStr::new("-r");
+    let rules_alone = run(&[rules, off.as_os_str()]);
+    // The classifier removes the menus; the rules alone leave them.
+    assert!(rules_alone.contains("Most read"), "{rules_alone}");
+    assert!(!run(&[]).contains("Most read"));
+    assert_eq!(run(&[flag]), rules_alone);
+    // The flag wins over a rules file that turns the classifier on.
+    assert_eq!(run(&[rules, on.as_os_str(), flag]), rules_alone);
+    // A model or a bias would have nothing to act on.
+    dechrome()
+        .args(["--no-classifier", "--bias=1"])
+        .write_stdin(MENU_AND_PROSE)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("cannot be used with"));
+}
+
+#[test]
 fn the_over_removal_guard_keeps_a_document_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("guard.rules");
