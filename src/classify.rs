@@ -27,6 +27,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -472,15 +473,15 @@ pub type Row = [f32; FEATURES.len()];
 /// per line).
 pub fn features(lines: &[&[u8]]) -> Vec<Row> {
     let words: Vec<usize> = lines.iter().map(|l| word_count(l)).collect();
-    features_counted(lines, &words)
+    let texts: Vec<Cow<'_, str>> = lines.iter().map(|l| crate::normalize::lossy(l)).collect();
+    features_counted(&texts, &words)
 }
 
-/// [`features`] of lines whose [`word_count`]s are `word_counts` (counted once
-/// for the rules, the detectors and the classifier).
-pub(crate) fn features_counted(lines: &[&[u8]], word_counts: &[usize]) -> Vec<Row> {
-    debug_assert!(lines.len() == word_counts.len());
-    let texts: Vec<std::borrow::Cow<'_, str>> =
-        lines.iter().map(|l| crate::normalize::lossy(l)).collect();
+/// [`features`] of lines already made text, whose [`word_count`]s are
+/// `word_counts` (counted once for the rules, the detectors and the
+/// classifier).
+pub(crate) fn features_counted(texts: &[Cow<'_, str>], word_counts: &[usize]) -> Vec<Row> {
+    debug_assert!(texts.len() == word_counts.len());
     let n = texts.len();
     let (mut buf, mut words) = (String::new(), Vec::new());
     let (counts, chars): (Vec<StopCounts>, Vec<masks::Counts>) = texts

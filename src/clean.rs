@@ -25,6 +25,8 @@
 //! `[head]` or `[tail]` block covers it too, so explanations name the most
 //! specific rule.
 
+use std::borrow::Cow;
+
 use crate::classify::{features_counted, is_headline, is_prose, Forest, Model, Row};
 use crate::detect;
 use crate::error::BuildError;
@@ -101,6 +103,25 @@ impl<'d> Page<'d> {
     pub fn norm(&self, i: usize) -> &[u8] {
         let (s, e) = self.key_ranges[i];
         &self.norms[s..e]
+    }
+
+    /// The normalised text of lines `lines`, as text: borrowed when the
+    /// page's normalised text is valid UTF-8 (checked once for the page, not
+    /// once a line), invalid sequences replaced otherwise.
+    pub fn norm_texts(&self, lines: &[usize]) -> Vec<Cow<'_, str>> {
+        let all = std::str::from_utf8(&self.norms).ok();
+        lines
+            .iter()
+            .map(|&i| {
+                let (s, e) = self.key_ranges[i];
+                // A line of invalid text can end inside a character that the
+                // next line completes: such a slice is no `str` on its own.
+                match all.and_then(|text| text.get(s..e)) {
+                    Some(text) => Cow::Borrowed(text),
+                    None => crate::normalize::lossy(&self.norms[s..e]),
+                }
+            })
+            .collect()
     }
 
     /// The number of words of line `i` (0 for blank lines).
@@ -378,7 +399,7 @@ fn classify_lines(
     if live.is_empty() {
         return false;
     }
-    let texts: Vec<&[u8]> = live.iter().map(|&i| page.norm(i)).collect();
+    let texts = page.norm_texts(&live);
     let words: Vec<usize> = live.iter().map(|&i| page.words(i)).collect();
     let x = features_counted(&texts, &words);
     let threshold = settings
@@ -572,6 +593,26 @@ mod tests {
         let cleaner = Cleaner::new(set).unwrap();
         let c = cleaner.clean(doc.as_bytes());
         String::from_utf8(c.apply(doc.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn norm_texts_are_each_lines_text_even_when_two_lines_make_one_character() {
+        let cleaner = Cleaner::new(RuleSet::new()).unwrap();
+        let docs: [&[u8]; 3] = [
+            // Each line invalid, the two together a valid "é".
+            b"caf\xC3\n\xA9 au lait\nplain line\n",
+            "caf\u{e9} \u{1F600}\nnext line\n".as_bytes(),
+            b"bad \xFF byte\nok\n",
+        ];
+        for doc in docs {
+            let page = cleaner.match_rules(doc, None);
+            let lines: Vec<usize> = (0..page.lines.len()).collect();
+            let want: Vec<Cow<'_, str>> = lines
+                .iter()
+                .map(|&i| crate::normalize::lossy(page.norm(i)))
+                .collect();
+            assert_eq!(page.norm_texts(&lines), want);
+        }
     }
 
     const NO_DETECTORS: &str =
