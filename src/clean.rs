@@ -189,18 +189,33 @@ pub struct Cleaner {
 
 impl Cleaner {
     /// Compiles `rules` into a cleaner.
+    ///
+    /// Run inside a rayon pool, the rules and the model compile on its
+    /// threads side by side ([`Matcher::new`]).
     pub fn new(rules: RuleSet) -> Result<Cleaner, BuildError> {
-        Ok(Cleaner::with_matcher(Matcher::new(rules)?))
+        let classifier = rules.settings().classifier;
+        let (matcher, model) = crate::matcher::join(
+            || Matcher::new(rules),
+            || classifier.then(Cleaner::embedded_model),
+        );
+        Ok(Cleaner {
+            matcher: matcher?,
+            model,
+            name_features: true,
+        })
+    }
+
+    /// The embedded model, ready to walk.
+    fn embedded_model() -> (Model, Forest) {
+        let model = Model::embedded();
+        let forest = Forest::new(&model);
+        (model, forest)
     }
 
     /// A cleaner over an already compiled matcher. The line classifier, if
     /// the settings turn it on, uses the embedded model.
     pub fn with_matcher(matcher: Matcher) -> Cleaner {
-        let model = matcher.settings().classifier.then(|| {
-            let model = Model::embedded();
-            let forest = Forest::new(&model);
-            (model, forest)
-        });
+        let model = matcher.settings().classifier.then(Cleaner::embedded_model);
         Cleaner {
             matcher,
             model,

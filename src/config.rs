@@ -36,7 +36,6 @@ pub struct Config {
     pub options: Options,
     pub report: Report,
     pub stats: Option<PathBuf>,
-    pub threads: usize,
     pub styled: bool,
 }
 
@@ -165,11 +164,6 @@ impl Config {
                 );
             }
         }
-        let threads = match args.threads {
-            Some(0) => bail!("-j/--threads must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
         let styled = match args.color {
             Color::Always => true,
             Color::Never => false,
@@ -198,7 +192,6 @@ impl Config {
             options,
             report,
             stats: args.stats,
-            threads,
             styled,
         })
     }

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
         Some(Command::Learn(args)) => learn(args),
         Some(Command::Eval(args)) => eval(args, &cli.clean.rules),
         Some(Command::Train(args)) => train(args, &cli.clean.rules),
-        None => Config::new(cli.clean).and_then(clean),
+        None => clean_command(cli.clean),
     };
     match result {
         Ok(code) => code,
@@ -122,7 +122,17 @@ fn rules_command(action: RulesCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn clean(config: Config) -> anyhow::Result<ExitCode> {
+/// The default command. The pool comes first, so that the rules and the
+/// model compile on its threads.
+fn clean_command(args: cli::CleanArgs) -> anyhow::Result<ExitCode> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(args.threads)?)
+        .build()?;
+    let config = pool.install(|| Config::new(args))?;
+    clean(config, &pool)
+}
+
+fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     let exclude = match &config.options.destination {
         Destination::Directory(dir) => Some(dir.as_path()),
         _ => None,
@@ -132,9 +142,6 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
     for e in &errors {
         eprintln!("dechrome: {e}");
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.threads)
-        .build()?;
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
     // First Ctrl-C: finish the documents under way, then stop. Second: stop now.
@@ -149,7 +156,7 @@ fn clean(config: Config) -> anyhow::Result<ExitCode> {
     let mut would_change = 0usize;
     let matcher = config.cleaner.matcher();
     let batch = Batch::new(&config.cleaner, config.options.clone())
-        .with_pool(&pool)
+        .with_pool(pool)
         .with_cancel(&interrupted);
     // Cleaned text is streamed to its own buffer so that reports and text never interleave.
     let mut text_out = io::BufWriter::with_capacity(1 << 16, io::stdout());
@@ -391,11 +398,11 @@ fn threads(requested: Option<usize>) -> anyhow::Result<usize> {
 fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
     use dechrome::eval::evaluate;
 
-    let cleaner = config::build_cleaner(rules)?;
-    let split = split(args.split);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads(args.threads)?)
         .build()?;
+    let cleaner = pool.install(|| config::build_cleaner(rules))?;
+    let split = split(args.split);
     let report = pool.install(|| evaluate(&cleaner, &args.dirs, split))?;
     if report.dirs.is_empty() {
         anyhow::bail!("no scored pages (ID.page.txt + ID.gold.txt, or NNN.txt + NNN.labels) found");

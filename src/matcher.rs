@@ -89,6 +89,23 @@ impl Automaton {
     }
 }
 
+/// `a` and `b`, on two threads of the rayon pool the caller runs in (see
+/// [`rayon::join`]), or one after the other outside any pool: building a
+/// matcher or a cleaner does not start rayon's global pool.
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    if rayon::current_thread_index().is_some() {
+        rayon::join(a, b)
+    } else {
+        (a(), b())
+    }
+}
+
 /// Up to this many phrases per automaton a DFA is built (fast, memory grows
 /// with the phrase count); above it a contiguous NFA (a third of the speed,
 /// far less memory).
@@ -143,8 +160,24 @@ impl Matcher {
                 (Pattern::Literal(p), _) => guarded.push((p.as_slice(), id)),
             }
         }
-        let guarded = Automaton::build(guarded)?;
-        let inline = Automaton::build(inline)?;
+        // The parts compile side by side when the caller runs in a pool:
+        // the line regexes and the automata on one thread, the other regexes
+        // on another (each about half the work for the default rules).
+        let ((automata, line_regexes), (guarded_regexes, phrase_regexes)) = join(
+            || {
+                join(
+                    || Ok::<_, BuildError>((Automaton::build(guarded)?, Automaton::build(inline)?)),
+                    || regex_groups(rules, line_regexes),
+                )
+            },
+            || {
+                (
+                    regex_groups(rules, guarded_regexes),
+                    regex_groups(rules, phrase_regexes),
+                )
+            },
+        );
+        let (guarded, inline) = automata?;
         let mut labels = FxHashSet::default();
         let mut label_origins = HashMap::new();
         for (i, label) in set.labels().iter().enumerate() {
@@ -159,9 +192,9 @@ impl Matcher {
             guarded,
             guarded_max_words,
             inline,
-            line_regexes: regex_groups(rules, line_regexes),
-            guarded_regexes: regex_groups(rules, guarded_regexes),
-            phrase_regexes: regex_groups(rules, phrase_regexes),
+            line_regexes,
+            guarded_regexes,
+            phrase_regexes,
             label_max_len: labels.iter().map(Vec::len).max().unwrap_or(0),
             labels,
             label_origins,
@@ -1133,6 +1166,38 @@ mod tests {
             anchored[0] >= 15 && anchored[1] >= 10 && matched > 5_000,
             "{anchored:?} {matched}"
         );
+    }
+
+    #[test]
+    fn a_matcher_built_in_a_pool_is_the_one_built_alone() {
+        // The parts built side by side, each in its place.
+        let parts = |m: &Matcher| {
+            [
+                format!("{:?}", m.guarded),
+                format!("{:?}", m.inline),
+                format!("{:?}", m.line_regexes),
+                format!("{:?}", m.guarded_regexes),
+                format!("{:?}", m.phrase_regexes),
+            ]
+        };
+        // The defaults, and a phrase and a phrase regex, so that no part is empty.
+        let rules = || {
+            let mut set = RuleSet::defaults();
+            set.add_source(
+                "t.rules",
+                "[phrase]\nRead more\n[regex:phrase]\nstring\\(\\d+\\)\n",
+            )
+            .unwrap();
+            set
+        };
+        let alone = parts(&Matcher::new(rules()).unwrap());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let in_pool = pool.install(|| Matcher::new(rules()).unwrap());
+        assert_eq!(parts(&in_pool), alone);
+        assert!(alone.iter().all(|part| part.len() > 10), "{alone:?}");
     }
 
     #[test]
