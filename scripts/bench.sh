@@ -169,6 +169,7 @@ commands=(
   "dechrome -j1 rules only, to stdout|small files|$small_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small") > /dev/null"
   "dechrome -j1 rules only, to stdout|small JSONL|$small_jsonl_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small.jsonl") > /dev/null"
   "dechrome -j1, $calls calls|one page a call|$((calls * one_bytes))|$calls|1|bash -c $(q "for i in \$(seq $calls); do $(q "$dechrome") -j1 $(q "$work/one.jsonl"); done > /dev/null")"
+  "dechrome, $calls calls|one page a call|$((calls * one_bytes))|$calls|1|bash -c $(q "for i in \$(seq $calls); do $(q "$dechrome") $(q "$work/one.jsonl"); done > /dev/null")"
 )
 # The many-small-files case again on a memory file system: what the files
 # cost dechrome itself, apart from what the disk charges for making them.
@@ -300,10 +301,10 @@ for command, where in (("cp -r (the file system's floor)", ""), ("cp -r, on tmpf
             f"| cp -r of the {small_n:,} files{where}, per file (read, create, write), wall (CPU) | "
             f"{floor:.0f} µs ({copy['cpu_s'] / small_n * 1e6:.0f} µs) | (information) | |"
         )
-calls = next((r for r in order if r["input"] == "one page a call"), None)
-if calls:
+for calls in (r for r in order if r["input"] == "one page a call"):
+    threads = "-j1" if "-j1" in calls["command"] else "default threads"
     ratios.append(
-        f"| one call on one page (start-up, one page, exit), wall (CPU) | "
+        f"| one call on one page (start-up, one page, exit), {threads}, wall (CPU) | "
         f"{calls['wall_s'] / calls['docs'] * 1e3:.1f} ms ({calls['cpu_s'] / calls['docs'] * 1e3:.1f} ms) | (information) | |"
     )
 rules_only = get("dechrome -j1 rules only", "JSONL")
