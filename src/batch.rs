@@ -322,9 +322,17 @@ enum UnitReader {
 
 impl UnitReader {
     /// Reads up to [`BATCH_RECORDS`] units and about `max_bytes` (the unit
-    /// that reaches it is the last); empty at the end of the input.
-    fn next_batch(&mut self, max_bytes: usize) -> io::Result<Vec<Unit>> {
+    /// that reaches it is the last); empty at the end of the input. A read
+    /// error ends the batch: the units read whole before it come with it,
+    /// so that what is cleaned before an input fails does not depend on
+    /// where batches end (nor on the thread count, which sets their size).
+    fn next_batch(&mut self, max_bytes: usize) -> (Vec<Unit>, Option<io::Error>) {
         let mut units = Vec::new();
+        let error = self.read_units(&mut units, max_bytes).err();
+        (units, error)
+    }
+
+    fn read_units(&mut self, units: &mut Vec<Unit>, max_bytes: usize) -> io::Result<()> {
         let mut bytes = 0;
         while units.len() < BATCH_RECORDS && bytes < max_bytes {
             let unit = match self {
@@ -366,7 +374,7 @@ impl UnitReader {
             bytes += unit.len();
             units.push(unit);
         }
-        Ok(units)
+        Ok(())
     }
 }
 
@@ -725,18 +733,16 @@ impl<'c> Batch<'c> {
                 }
                 return Ok(());
             }
-            let units = match next {
-                Ok(units) if units.is_empty() => break,
-                Ok(units) => units,
-                Err(e) => {
-                    // What was read before the error is written first, as
-                    // when nothing overlaps.
-                    if !self.write_batch(cleaned, &name, &mut out, emit)? {
-                        return Ok(());
-                    }
-                    return emit(Event::Failed(read_err(e)));
+            let (units, error) = next;
+            if units.is_empty() {
+                let Some(e) = error else { break };
+                // What was read before the error is written first, as
+                // when nothing overlaps.
+                if !self.write_batch(cleaned, &name, &mut out, emit)? {
+                    return Ok(());
                 }
-            };
+                return emit(Event::Failed(read_err(e)));
+            }
             let clean = |units: Vec<Unit>| -> Vec<Done> {
                 self.install(|| {
                     units
@@ -750,9 +756,10 @@ impl<'c> Batch<'c> {
                 let (done, written, read) = std::thread::scope(|scope| {
                     let cleaning = scope.spawn(|| clean(units));
                     let written = self.write_batch(previous, &name, &mut out, emit);
-                    let read = match written {
-                        Ok(true) => reader.next_batch(max_bytes),
-                        _ => Ok(Vec::new()),
+                    let read = match (&written, error) {
+                        (Ok(true), None) => reader.next_batch(max_bytes),
+                        // The error comes after the units read before it.
+                        (_, error) => (Vec::new(), error),
                     };
                     let done = cleaning
                         .join()
@@ -768,7 +775,10 @@ impl<'c> Batch<'c> {
                 if !self.write_batch(clean(units), &name, &mut out, emit)? {
                     return Ok(());
                 }
-                next = reader.next_batch(max_bytes);
+                next = match error {
+                    None => reader.next_batch(max_bytes),
+                    error => (Vec::new(), error),
+                };
             }
         }
         if !self.write_batch(cleaned, &name, &mut out, emit)? {

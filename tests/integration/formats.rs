@@ -466,7 +466,7 @@ fn a_shard_of_many_batches_is_the_same_for_any_thread_count() {
             );
         }
     }
-    // A shard cut off after its first batch: the batches read whole before
+    // A shard cut off after its first batch: the records read whole before
     // the break are written and counted, then the input fails, whatever
     // the thread count.
     let packed = std::fs::read(input.join("packed.jsonl.gz")).unwrap();
@@ -501,6 +501,67 @@ fn a_shard_of_many_batches_is_the_same_for_any_thread_count() {
             "nothing written"
         );
     }
+}
+
+/// A shard broken part way (a `.gz` cut short) of records large enough that
+/// batches end by size, which differs with the thread count: every record
+/// read whole before the break is cleaned and written, then the input
+/// fails, the same with one thread as with two.
+#[test]
+fn a_broken_shard_writes_every_record_before_the_break() {
+    const RECORDS: usize = 1_500;
+    let mut jsonl = String::new();
+    for i in 0..RECORDS {
+        let story =
+            format!("Record {i} tells a story of its own, one sentence after another. ").repeat(40);
+        let text = format!("Skip Navigation\n{story}");
+        jsonl.push_str(&serde_json::json!({"id": i, "text": text}).to_string());
+        jsonl.push('\n');
+    }
+    assert!(jsonl.len() > 3 << 20, "{}", jsonl.len());
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole.jsonl.gz");
+    write_compressed(&whole, jsonl.as_bytes());
+    let packed = std::fs::read(&whole).unwrap();
+    let cut = tmp.path().join("cut");
+    std::fs::create_dir(&cut).unwrap();
+    let broken = cut.join("broken.jsonl.gz");
+    std::fs::write(&broken, &packed[..packed.len() * 3 / 4]).unwrap();
+    // The records that decompress whole from what is left.
+    let mut reader = std::io::BufReader::new(
+        dechrome::format::decompress(Box::new(std::fs::File::open(&broken).unwrap())).unwrap(),
+    );
+    let mut whole_records = 0;
+    let mut line = Vec::new();
+    while let Ok(n) = std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        whole_records += 1;
+        line.clear();
+    }
+    assert!(whole_records > RECORDS / 2, "{whole_records}");
+    let run = |threads: &str| {
+        let output = dechrome().args(["-j", threads]).arg(&cut).output().unwrap();
+        (output.status.code(), output.stdout, output.stderr)
+    };
+    let (code, stdout, stderr) = run("1");
+    assert_eq!(code, Some(3), "{}", String::from_utf8_lossy(&stderr));
+    let records: Vec<Value> = stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), whole_records);
+    for (i, record) in records.iter().enumerate() {
+        assert_eq!(record["id"], i);
+        assert!(record["text"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Record {i} ")));
+    }
+    assert!(String::from_utf8_lossy(&stderr).contains("broken.jsonl.gz"));
+    assert!(run("2") == (code, stdout, stderr), "-j2 differs");
 }
 
 #[test]
