@@ -257,6 +257,12 @@ const BATCH_BYTES: usize = 16 << 20;
 /// into its output, one written) instead of two, so each is half the size.
 const OVERLAPPED_BATCH_BYTES: usize = BATCH_BYTES / 2;
 
+/// Bytes per batch on one thread, where no other core waits for work: a
+/// batch about the size of the cache is cleaned into memory the last batch
+/// used and freed, still cached and mapped, where a large one writes its
+/// outputs into fresh pages (`BENCHMARKS.md`, eighth round).
+const SERIAL_BATCH_BYTES: usize = 1 << 20;
+
 /// Cleans many documents on a rayon pool.
 #[derive(Debug)]
 pub struct Batch<'c> {
@@ -715,7 +721,9 @@ impl<'c> Batch<'c> {
         // reader or writer (gzip) does not leave the pool idle. One thread
         // means one thread: everything in turn.
         let overlap = self.threads() > 1 && in_format != Format::Text;
-        let max_bytes = if overlap {
+        let max_bytes = if self.threads() == 1 {
+            SERIAL_BATCH_BYTES
+        } else if overlap {
             OVERLAPPED_BATCH_BYTES
         } else {
             BATCH_BYTES
