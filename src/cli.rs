@@ -151,9 +151,9 @@ pub struct RulesArgs {
     #[arg(long, value_name = "B", global = true, allow_hyphen_values = true)]
     pub bias: Option<f64>,
 
-    /// Rules and detectors only, without the line classifier: about 2.4 times
-    /// as fast, and leaves much more chrome (see the README's Quality). Same as
-    /// `classifier = off` in [settings], and overrides it.
+    /// Rules and detectors only, without the line classifier: two to three
+    /// times as fast, and leaves much more chrome (see the README's Quality).
+    /// Same as `classifier = off` in [settings], and overrides it.
     #[arg(long, global = true, conflicts_with_all = ["model", "bias"])]
     pub no_classifier: bool,
 }
