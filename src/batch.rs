@@ -619,6 +619,8 @@ impl<'c> Batch<'c> {
                 i += 1;
             }
         }
+        // A cancel inside the last input stops it where the loop does not look.
+        summary.interrupted |= self.cancelled();
         Ok(summary)
     }
 

@@ -288,6 +288,48 @@ fn help_documents_exit_codes() {
         .stdout(predicate::str::contains("Exit codes:"));
 }
 
+/// Interrupted inside its only input, a run says so and exits 130 (a run
+/// that finished first exits 0 with every record written).
+#[test]
+fn sigint_inside_the_last_input_is_reported() {
+    const RECORDS: usize = 6_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let page = String::from_utf8(std::fs::read(seed("004")).unwrap()).unwrap();
+    let record = serde_json::json!({ "text": page }).to_string();
+    let input = tmp.path().join("shard.jsonl");
+    std::fs::write(&input, format!("{record}\n").repeat(RECORDS)).unwrap();
+    let out = tmp.path().join("out.jsonl");
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .arg("-j1")
+        .arg(&input)
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first batch is written, then interrupt.
+    let start = std::time::Instant::now();
+    while std::fs::metadata(&out).map_or(0, |m| m.len()) == 0
+        && start.elapsed() < std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let written = std::fs::read(&out).unwrap();
+    let records = written.iter().filter(|&&b| b == b'\n').count();
+    match output.status.code() {
+        Some(0) => assert_eq!(records, RECORDS, "a run that exits 0 wrote everything"),
+        code => {
+            assert_eq!(code, Some(130));
+            assert!(records < RECORDS);
+            assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+        }
+    }
+}
+
 #[test]
 fn sigint_leaves_only_complete_files() {
     let tmp = tempfile::tempdir().unwrap();
