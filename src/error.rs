@@ -96,8 +96,9 @@ pub enum InputError {
         /// The output path.
         path: PathBuf,
     },
-    /// With `--strict`, a malformed record fails its file.
-    #[error("{path}: {reason} (--strict: nothing written for this input)")]
+    /// With `--strict`, a malformed record fails its input: to a stream, the
+    /// records before it are written and no more; an output file is not kept.
+    #[error("{path}: {reason} (--strict: the input stops at this record)")]
     Strict {
         /// The input.
         path: String,

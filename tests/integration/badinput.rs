@@ -565,10 +565,25 @@ fn malformed_jsonl_lines_are_reported_and_passed_through() {
         .arg(&input)
         .assert()
         .code(3)
+        .stdout("")
         .stderr(predicate::str::contains(format!(
-            "{}: line 1: no `text` field (--strict: nothing written for this input)",
+            "{}: line 1: no `text` field (--strict: the input stops at this record)",
             input.display()
         )));
+    // To a stream, the records before the bad one are written, and no more.
+    let middle = tmp.path().join("middle.jsonl");
+    std::fs::write(
+        &middle,
+        "{\"text\":\"Skip Navigation\\nfirst\"}\n{\"id\":2}\n{\"text\":\"third\"}\n",
+    )
+    .unwrap();
+    dechrome()
+        .arg("--strict")
+        .arg(&middle)
+        .assert()
+        .code(3)
+        .stdout("{\"text\":\"first\"}\n")
+        .stderr(predicate::str::contains("line 2: no `text` field"));
 }
 
 #[test]
