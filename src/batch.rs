@@ -330,8 +330,9 @@ impl UnitReader {
     /// Reads up to [`BATCH_RECORDS`] units and about `max_bytes` (the unit
     /// that reaches it is the last); empty at the end of the input. A read
     /// error ends the batch: the units read whole before it come with it,
-    /// so that what is cleaned before an input fails does not depend on
-    /// where batches end (nor on the thread count, which sets their size).
+    /// so that what reaches the stream before an input fails does not
+    /// depend on where batches end (nor on the thread count, which sets
+    /// their size). An output file of a failed input is not kept.
     fn next_batch(&mut self, max_bytes: usize) -> (Vec<Unit>, Option<io::Error>) {
         let mut units = Vec::new();
         let error = self.read_units(&mut units, max_bytes).err();
