@@ -169,7 +169,7 @@ commands=(
   "dechrome -j1 rules only, to stdout|small files|$small_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small") > /dev/null"
   "dechrome -j1 rules only, to stdout|small JSONL|$small_jsonl_bytes|$small_files|1|$(q "$dechrome") -j1 -r $(q "$work/rules-only.rules") $(q "$work/small.jsonl") > /dev/null"
   "dechrome -j1, $calls calls|one page a call|$((calls * one_bytes))|$calls|1|bash -c $(q "for i in \$(seq $calls); do $(q "$dechrome") -j1 $(q "$work/one.jsonl"); done > /dev/null")"
-  "dechrome, $calls calls|one page a call|$((calls * one_bytes))|$calls|1|bash -c $(q "for i in \$(seq $calls); do $(q "$dechrome") $(q "$work/one.jsonl"); done > /dev/null")"
+  "dechrome, $calls calls|one page a call|$((calls * one_bytes))|$calls|$(nproc)|bash -c $(q "for i in \$(seq $calls); do $(q "$dechrome") $(q "$work/one.jsonl"); done > /dev/null")"
 )
 # The many-small-files case again on a memory file system: what the files
 # cost dechrome itself, apart from what the disk charges for making them.
