@@ -199,6 +199,23 @@ fn a_missing_input_is_reported_and_the_rest_processed() {
 }
 
 #[test]
+fn zero_threads_is_a_usage_error_for_every_command() {
+    for args in [
+        &["-j", "0"][..],
+        &["eval", "-j", "0", "."],
+        &["learn", "-j", "0", "."],
+    ] {
+        dechrome()
+            .args(args)
+            .write_stdin("Story.\n")
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("-j/--threads must be at least 1"));
+    }
+}
+
+#[test]
 fn never_writes_over_an_input() {
     let tmp = tempfile::tempdir().unwrap();
     let page = tmp.path().join("page.txt");
