@@ -305,6 +305,20 @@ fn help_documents_exit_codes() {
         .stdout(predicate::str::contains("Exit codes:"));
 }
 
+/// Sends SIGINT to `child` once `ready` (or after ten seconds), and waits
+/// for it.
+fn interrupt_when(child: std::process::Child, ready: impl Fn() -> bool) -> std::process::Output {
+    let start = std::time::Instant::now();
+    while !ready() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Interrupted inside its only input, a run says so and exits 130 (a run
 /// that finished first exits 0 with every record written).
 #[test]
@@ -323,18 +337,8 @@ fn sigint_inside_the_last_input_is_reported() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the first batch is written, then interrupt.
-    let start = std::time::Instant::now();
-    while std::fs::metadata(&out).map_or(0, |m| m.len()) == 0
-        && start.elapsed() < std::time::Duration::from_secs(10)
-    {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    StdCommand::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    // Once the first batch is written.
+    let output = interrupt_when(child, || std::fs::metadata(&out).is_ok_and(|m| m.len() > 0));
     let written = std::fs::read(&out).unwrap();
     let records = written.iter().filter(|&&b| b == b'\n').count();
     match output.status.code() {
@@ -364,16 +368,8 @@ fn sigint_leaves_only_complete_files() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the first outputs appear, then interrupt.
-    let start = std::time::Instant::now();
-    while !out.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    StdCommand::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    // Once the first outputs appear.
+    let output = interrupt_when(child, || out.exists());
     let code = output.status.code();
     assert!(code == Some(130) || code == Some(0), "exit {code:?}");
     let cleaner = dechrome::Cleaner::new(dechrome::RuleSet::defaults()).unwrap();
