@@ -548,6 +548,7 @@ impl<'c> Batch<'c> {
     where
         F: FnMut(&Event) -> io::Result<()>,
     {
+        let plan = self.plan(docs);
         let mut summary = Summary::default();
         let mut state = StreamState::default();
         let mut handle = |event: Event, summary: &mut Summary| -> io::Result<()> {
@@ -583,7 +584,8 @@ impl<'c> Batch<'c> {
                 let results: Vec<Option<(Vec<u8>, Vec<Event>)>> = self.install(|| {
                     chunk
                         .par_iter()
-                        .map(|doc| {
+                        .enumerate()
+                        .map(|(k, doc)| {
                             (!self.cancelled()).then(|| {
                                 let mut bytes = Vec::new();
                                 let mut events = Vec::new();
@@ -591,7 +593,8 @@ impl<'c> Batch<'c> {
                                     events.push(e);
                                     Ok(())
                                 };
-                                let _ = self.process_input(doc, &mut bytes, &mut collect);
+                                let _ =
+                                    self.process_input(doc, i + k, &plan, &mut bytes, &mut collect);
                                 (bytes, events)
                             })
                         })
@@ -616,7 +619,7 @@ impl<'c> Batch<'c> {
                     new_input: &mut new_input,
                 };
                 let mut emit = |e: Event| handle(e, &mut summary);
-                self.process_input(&docs[i], &mut to_stream, &mut emit)?;
+                self.process_input(&docs[i], i, &plan, &mut to_stream, &mut emit)?;
                 i += 1;
             }
         }
@@ -625,12 +628,81 @@ impl<'c> Batch<'c> {
         Ok(summary)
     }
 
-    /// Reads, cleans and writes one input, emitting its events in order. A
-    /// failure of the input itself is emitted as [`Event::Failed`]; only an
-    /// error of `stream` or `emit` is returned.
+    /// The path of `doc`'s output relative to the output directory, read as
+    /// `in_format` and written as `out_format` (a converted WARC gets the
+    /// new format's extension).
+    fn relative(&self, doc: &Document, in_format: Format, out_format: Format) -> PathBuf {
+        match doc {
+            Document::File { relative, .. } if out_format != in_format => {
+                converted_name(relative, out_format)
+            }
+            Document::File { relative, .. } => relative.clone(),
+            Document::Stdin => PathBuf::from(match out_format {
+                Format::Text => "stdin.txt",
+                Format::Jsonl => "stdin.jsonl",
+                Format::Warc => "stdin.warc",
+            }),
+        }
+    }
+
+    /// Where `doc`'s cleaned output (under `-o`; standard input goes to the
+    /// stream) and its attribute file go, if anywhere.
+    fn destinations(
+        &self,
+        doc: &Document,
+        relative: &Path,
+        in_format: Format,
+    ) -> [Option<PathBuf>; 2] {
+        let output = match (&self.options.destination, doc) {
+            (Destination::Directory(dir), Document::File { .. }) => Some(dir.join(relative)),
+            _ => None,
+        };
+        let attributes = self.options.attributes.as_ref().map(|attrs| {
+            if in_format == Format::Jsonl {
+                attrs.dir.join(relative)
+            } else {
+                let mut name = relative.as_os_str().to_owned();
+                name.push(".attributes.jsonl");
+                attrs.dir.join(name)
+            }
+        });
+        [output, attributes]
+    }
+
+    /// What the run may write, decided before it reads anything: every
+    /// input file, and which input owns each output path (the first, in
+    /// order, whose output or attribute file it is, by the names the inputs
+    /// are given).
+    fn plan(&self, docs: &[Document]) -> Plan {
+        let mut plan = Plan::default();
+        for (index, doc) in docs.iter().enumerate() {
+            if let Some(id) = doc.path().and_then(FileId::of) {
+                plan.inputs.insert(id);
+            }
+            let format = self.named_format(doc);
+            let relative = self.relative(doc, format, format);
+            for (kind, dest) in self
+                .destinations(doc, &relative, format)
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(dest) = dest {
+                    plan.owners.entry(dest).or_insert((index, kind, doc.name()));
+                }
+            }
+        }
+        plan
+    }
+
+    /// Reads, cleans and writes one input (`index` in the run's order),
+    /// emitting its events in order. A failure of the input itself is
+    /// emitted as [`Event::Failed`]; only an error of `stream` or `emit` is
+    /// returned.
     fn process_input(
         &self,
         doc: &Document,
+        index: usize,
+        plan: &Plan,
         stream: &mut dyn Write,
         emit: &mut dyn FnMut(Event) -> io::Result<()>,
     ) -> io::Result<()> {
@@ -667,53 +739,27 @@ impl<'c> Batch<'c> {
                 record: 0,
             },
         };
-        let relative = match doc {
-            Document::File { relative, .. } if out_format != in_format => {
-                converted_name(relative, out_format)
-            }
-            Document::File { relative, .. } => relative.clone(),
-            Document::Stdin => PathBuf::from(match out_format {
-                Format::Text => "stdin.txt",
-                Format::Jsonl => "stdin.jsonl",
-                Format::Warc => "stdin.warc",
-            }),
-        };
-        let sink = match (&self.options.destination, doc) {
-            (Destination::Directory(dir), Document::File { path, .. }) => {
-                let dest = dir.join(&relative);
-                if same_file(path, &dest) {
-                    return emit(Event::Failed(InputError::WouldOverwriteInput {
-                        path: dest,
-                    }));
+        let relative = self.relative(doc, in_format, out_format);
+        let [output_dest, attributes_dest] = self.destinations(doc, &relative, in_format);
+        for (kind, dest) in [(0, &output_dest), (1, &attributes_dest)] {
+            if let Some(dest) = dest {
+                if let Err(e) = plan.check(index, kind, dest) {
+                    return emit(Event::Failed(e));
                 }
-                match Sink::create(dest.clone(), Compression::from_path(&relative)) {
-                    Ok(sink) => Some(sink),
+            }
+        }
+        let mut sinks = [None, None];
+        for (sink, dest) in sinks.iter_mut().zip([output_dest, attributes_dest]) {
+            if let Some(dest) = dest {
+                match Sink::create(dest.clone(), Compression::from_path(&dest)) {
+                    Ok(created) => *sink = Some(created),
                     Err(source) => {
                         return emit(Event::Failed(InputError::Write { path: dest, source }))
                     }
                 }
             }
-            _ => None,
-        };
-        let attributes = match &self.options.attributes {
-            Some(attrs) => {
-                let rel = if in_format == Format::Jsonl {
-                    relative.clone()
-                } else {
-                    let mut name = relative.clone().into_os_string();
-                    name.push(".attributes.jsonl");
-                    PathBuf::from(name)
-                };
-                let dest = attrs.dir.join(&rel);
-                match Sink::create(dest.clone(), Compression::from_path(&rel)) {
-                    Ok(sink) => Some(sink),
-                    Err(source) => {
-                        return emit(Event::Failed(InputError::Write { path: dest, source }))
-                    }
-                }
-            }
-            None => None,
-        };
+        }
+        let [sink, attributes] = sinks;
         let mut out = Outputs {
             sink,
             attributes,
@@ -1038,25 +1084,66 @@ impl Write for StreamWriter<'_> {
     }
 }
 
-/// True when `a` and `b` name the same existing file. An output that does
-/// not exist yet (the common case) costs one failing `stat`, not two path
-/// canonicalisations.
-fn same_file(a: &Path, b: &Path) -> bool {
-    let Ok(mb) = fs::metadata(b) else {
-        return false;
-    };
-    let Ok(ma) = fs::metadata(a) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+/// The input among `docs` that `path` names, if any: an output there would
+/// write over an input (checked before anything is read, for files such as
+/// `--stats` that are not written per input).
+pub fn input_at<'d>(docs: &'d [Document], path: &Path) -> Option<&'d Document> {
+    let id = FileId::of(path)?;
+    docs.iter()
+        .find(|doc| doc.path().and_then(FileId::of).as_ref() == Some(&id))
+}
+
+/// An existing file, whatever path names it: its device and inode (its
+/// canonical path where there are none).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FileId(#[cfg(unix)] (u64, u64), #[cfg(not(unix))] PathBuf);
+
+impl FileId {
+    /// The file at `path`, if it exists. An output that does not exist yet
+    /// (the common case) costs one failing `stat`.
+    fn of(path: &Path) -> Option<FileId> {
+        let meta = fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileId((meta.dev(), meta.ino())))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            path.canonicalize().ok().map(FileId)
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (ma, mb);
-        matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
+
+/// See [`Batch::plan`].
+#[derive(Debug, Default)]
+struct Plan {
+    inputs: std::collections::HashSet<FileId>,
+    /// Per output path, the input that owns it: its index, the kind of
+    /// file (0 output, 1 attributes) and its name.
+    owners: std::collections::HashMap<PathBuf, (usize, usize, String)>,
+}
+
+impl Plan {
+    /// Whether input `index` may write its file of `kind` at `dest`: not
+    /// over an input, nor over a path another input (or its other file)
+    /// owns.
+    fn check(&self, index: usize, kind: usize, dest: &Path) -> Result<(), InputError> {
+        if let Some((owner, owner_kind, name)) = self.owners.get(dest) {
+            if (*owner, *owner_kind) != (index, kind) {
+                return Err(InputError::OutputClash {
+                    path: dest.to_path_buf(),
+                    owner: name.clone(),
+                });
+            }
+        }
+        if FileId::of(dest).is_some_and(|id| self.inputs.contains(&id)) {
+            return Err(InputError::WouldOverwriteInput {
+                path: dest.to_path_buf(),
+            });
+        }
+        Ok(())
     }
 }
 

@@ -96,6 +96,15 @@ pub enum InputError {
         /// The output path.
         path: PathBuf,
     },
+    /// Two inputs (or an input's output and attribute files) would be
+    /// written to one path: the first input in order keeps it.
+    #[error("{}: refusing to write over the output of {owner} (two outputs have this path)", path.display())]
+    OutputClash {
+        /// The output path.
+        path: PathBuf,
+        /// The input that owns it.
+        owner: String,
+    },
     /// With `--strict`, a malformed record fails its input: to a stream, the
     /// records before it are written and no more; an output file is not kept.
     #[error("{path}: {reason} (--strict: the input stops at this record)")]
@@ -114,6 +123,7 @@ impl InputError {
             InputError::Read { .. } => "read error",
             InputError::Write { .. } => "write error",
             InputError::WouldOverwriteInput { .. } => "would overwrite input",
+            InputError::OutputClash { .. } => "output clash",
             InputError::Strict { .. } => "malformed record (strict)",
         }
     }

@@ -4,6 +4,7 @@ mod cli;
 mod config;
 
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser};
 
 use anyhow::Context;
-use dechrome::batch::{discover, Batch, Destination, DocumentEvent, Event};
+use dechrome::batch::{discover, Batch, Destination, Document, DocumentEvent, Event};
 use dechrome::explain;
 
 use cli::{Cli, Command, RulesCommand};
@@ -138,6 +139,9 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let (docs, errors) = discover(&config.paths, exclude);
+    if let Some(stats) = &config.stats {
+        refuse_to_overwrite_an_input(&docs, stats)?;
+    }
     let mut failed = errors.len();
     for e in &errors {
         eprintln!("dechrome: {e}");
@@ -312,6 +316,9 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     use dechrome::learn::{LearnOptions, Learner};
 
     let (docs, errors) = discover(&args.paths, None);
+    if let Some(output) = &args.output {
+        refuse_to_overwrite_an_input(&docs, output)?;
+    }
     for e in &errors {
         eprintln!("dechrome: {e}");
     }
@@ -384,6 +391,18 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// An error (before anything is read) when `output` is one of the inputs.
+fn refuse_to_overwrite_an_input(docs: &[Document], output: &Path) -> anyhow::Result<()> {
+    match dechrome::batch::input_at(docs, output) {
+        Some(doc) => anyhow::bail!(
+            "{}: refusing to overwrite an input ({}); nothing was read",
+            output.display(),
+            doc.name()
+        ),
+        None => Ok(()),
+    }
 }
 
 fn threads(requested: Option<usize>) -> anyhow::Result<usize> {

@@ -215,6 +215,102 @@ fn zero_threads_is_a_usage_error_for_every_command() {
     }
 }
 
+/// No output (cleaned file, attribute file, statistics, learned rules)
+/// is written over an input, and two inputs whose outputs would have one
+/// path do not overwrite each other: the first in order keeps it, the
+/// same for any thread count.
+#[test]
+fn outputs_never_write_over_inputs_or_each_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let shard = dir.join("shard.jsonl");
+    let record = "{\"id\":\"a\",\"text\":\"Skip Navigation\\nThe story body.\\n\"}\n";
+    std::fs::write(&shard, record).unwrap();
+    // Attributes named like the shard, in its own directory.
+    dechrome()
+        .arg(&shard)
+        .arg("--attributes")
+        .arg(dir)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "refusing to overwrite an input file",
+        ));
+    // Another input's output over an input not yet read.
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/a.txt"), "Sub article text.\n").unwrap();
+    std::fs::write(dir.join("a.txt"), "Top-level article, an input.\n").unwrap();
+    dechrome()
+        .args(["-j1", "-o"])
+        .arg(dir)
+        .arg(dir.join("sub/a.txt"))
+        .arg(dir.join("a.txt"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "refusing to overwrite an input file",
+        ));
+    // Statistics and learned rules over an input: refused before reading.
+    dechrome()
+        .arg(dir.join("a.txt"))
+        .arg("--stats")
+        .arg(dir.join("a.txt"))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("refusing to overwrite an input"));
+    dechrome()
+        .arg("learn")
+        .arg(&shard)
+        .arg("-o")
+        .arg(&shard)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("refusing to overwrite an input"));
+    assert_eq!(std::fs::read_to_string(&shard).unwrap(), record);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("a.txt")).unwrap(),
+        "Top-level article, an input.\n"
+    );
+    // Two trees with a file of the same name: the first input's is kept.
+    for (tree, text) in [("a", "Article A, line one."), ("b", "Article B, line one.")] {
+        std::fs::create_dir(dir.join(tree)).unwrap();
+        std::fs::write(dir.join(tree).join("x.txt"), format!("{text}\n")).unwrap();
+    }
+    let mut runs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.join(format!("out{threads}"));
+        let output = dechrome()
+            .args(["-j", threads, "-o"])
+            .arg(&out)
+            .arg(dir.join("a"))
+            .arg(dir.join("b"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3));
+        let stderr =
+            String::from_utf8_lossy(&output.stderr).replace(&format!("out{threads}"), "out");
+        assert!(
+            stderr.contains("refusing to write over the output of"),
+            "{stderr}"
+        );
+        runs.push((tree(&out), stderr));
+    }
+    assert_eq!(runs[0].0[0].1, b"Article A, line one.\n");
+    assert_eq!(runs[0], runs[1], "-j1 and -j2 differ");
+    // A JSONL input's attribute file named like its own output.
+    let out = dir.join("same");
+    dechrome()
+        .arg(&shard)
+        .arg("-o")
+        .arg(&out)
+        .arg("--attributes")
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("two outputs have this path"));
+}
+
 #[test]
 fn never_writes_over_an_input() {
     let tmp = tempfile::tempdir().unwrap();
