@@ -407,10 +407,16 @@ impl Sink {
             .unwrap_or(Path::new("."))
             .to_path_buf();
         let temp = || {
-            tempfile::Builder::new()
-                .prefix(".dechrome-")
-                .suffix(".tmp")
-                .tempfile_in(&parent)
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(".dechrome-").suffix(".tmp");
+            // The permissions of any new file (0666 less the umask), not a
+            // temporary file's 0600; a cleaned file then takes its input's.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(fs::Permissions::from_mode(0o666));
+            }
+            builder.tempfile_in(&parent)
         };
         // The directory usually exists (made for an earlier file): make it
         // only when the temporary file cannot be created without it.

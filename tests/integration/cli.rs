@@ -311,6 +311,35 @@ fn outputs_never_write_over_inputs_or_each_other() {
         .stderr(predicate::str::contains("two outputs have this path"));
 }
 
+/// Files dechrome makes from nothing (statistics, attribute files, learned
+/// rules) get a new file's permissions under the umask, as `>` would give.
+#[cfg(unix)]
+#[test]
+fn new_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("page.txt");
+    std::fs::write(&page, "Skip Navigation\nStory.\n").unwrap();
+    let stats = tmp.path().join("stats.json");
+    let attributes = tmp.path().join("attrs");
+    let status = StdCommand::new("sh")
+        .args(["-c", "umask 022 && exec \"$@\"", "sh"])
+        .arg(assert_cmd::cargo::cargo_bin("dechrome"))
+        .arg("--stats")
+        .arg(&stats)
+        .arg("--attributes")
+        .arg(&attributes)
+        .arg(&page)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for file in [stats, attributes.join("page.txt.attributes.jsonl")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}", file.display());
+    }
+}
+
 #[test]
 fn never_writes_over_an_input() {
     let tmp = tempfile::tempdir().unwrap();
