@@ -28,13 +28,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Rules { action }) => rules_command(action),
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "dechrome", &mut io::stdout());
-            Ok(ExitCode::SUCCESS)
+            // Into memory first: `generate` panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dechrome", &mut script);
+            print(&script)
         }
-        Some(Command::Man) => clap_mangen::Man::new(Cli::command())
-            .render(&mut io::stdout())
-            .map(|()| ExitCode::SUCCESS)
-            .map_err(anyhow::Error::from),
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| print(&page))
+        }
         Some(Command::Learn(args)) => learn(args),
         Some(Command::Eval(args)) => eval(args, &cli.clean.rules),
         Some(Command::Train(args)) => train(args, &cli.clean.rules),
@@ -86,8 +91,24 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn rules_command(action: RulesCommand) -> anyhow::Result<ExitCode> {
+/// Writes `bytes` to standard output: a failure is an output failure (exit 3).
+fn print(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context(stdout_failed())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules_command(action: RulesCommand) -> anyhow::Result<ExitCode> {
+    // Into memory, then out: a failed write is an output failure (exit 3).
+    let mut out = Vec::new();
+    let code = rules_report(action, &mut out)?;
+    print(&out)?;
+    Ok(code)
+}
+
+fn rules_report(action: RulesCommand, out: &mut Vec<u8>) -> anyhow::Result<ExitCode> {
     match action {
         RulesCommand::Show => {
             for (name, text) in dechrome::DEFAULT_RULE_FILES {

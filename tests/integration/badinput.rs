@@ -380,6 +380,20 @@ fn a_full_disk_fails_clearly() {
         stderr.contains("cannot write to standard output: No space left on device"),
         "{stderr}"
     );
+    // The commands that only print: an output failure too, not a panic.
+    for command in [&["man"][..], &["rules", "show"], &["completions", "bash"]] {
+        let output = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+            .args(command)
+            .stdout(std::fs::File::options().write(true).open(&full).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{command:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{command:?}: {stderr}"
+        );
+    }
     // A device or pipe named as the statistics file is written in place.
     let stats = tmp.path().join("stats-link");
     std::os::unix::fs::symlink("/dev/stdout", &stats).unwrap();
