@@ -185,10 +185,12 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         .with_cancel(&interrupted);
     // Cleaned text is streamed to its own buffer so that reports and text never interleave.
     let mut text_out = io::BufWriter::with_capacity(1 << 16, io::stdout());
+    let mut failures = errors.len();
     let summary = batch.run(&docs, &mut text_out, |event| {
         progress.event(event);
         match event {
             Event::Failed(e) => {
+                failures += 1;
                 progress.suspend(|| eprintln!("dechrome: {e}"));
             }
             Event::Malformed {
@@ -229,8 +231,31 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         }
         Ok(())
     });
-    // Reports and text go to standard output: a failure there is an output failure.
-    let summary = summary.context(stdout_failed())?;
+    // Reports and text go to standard output: a failure there is an output
+    // failure. A closed one (`| head`) ends the run quietly, unless the run
+    // had more to write than standard output, or inputs had failed.
+    let summary = match summary {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            let lost = if matches!(config.options.destination, Destination::Directory(_)) {
+                Some("-o")
+            } else if config.options.attributes.is_some() {
+                Some("--attributes")
+            } else if config.stats.is_some() {
+                Some("--stats")
+            } else {
+                None
+            };
+            let what = match (lost, failures) {
+                (Some(flag), _) => format!("the files of {flag} were not all written"),
+                (None, n) if n > 0 => format!("{n} input(s) had failed"),
+                _ => return Err(e).context(stdout_failed()),
+            };
+            return Err(anyhow::Error::msg(OutputFailed(format!(
+                "standard output was closed before the run ended, and {what}"
+            ))));
+        }
+        summary => summary.context(stdout_failed())?,
+    };
     text_out.flush().context(stdout_failed())?;
     out.flush().context(stdout_failed())?;
     progress.finish();

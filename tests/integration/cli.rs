@@ -340,6 +340,46 @@ fn new_files_follow_the_umask() {
     }
 }
 
+/// A closed standard output (`| head`) ends a run quietly when it was the
+/// run's only output; when `-o` files were still to be written, or an input
+/// had failed, the run says so and exits 3.
+#[test]
+fn a_closed_stdout_is_quiet_only_when_nothing_else_is_lost() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let shard = tmp.path().join("shard.jsonl");
+    let records: String = (0..20_000)
+        .map(|i| format!("{{\"id\":{i},\"text\":\"Skip Navigation\\nArticle {i}.\\n\"}}\n"))
+        .collect();
+    std::fs::write(&shard, records).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line, then close the pipe, as `head -1` does.
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut String::new()).unwrap();
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
+    let (shard, out) = (shard.as_os_str(), tmp.path().join("out"));
+    assert_eq!(run(&[shard]), (Some(0), String::new()));
+    let (code, stderr) = run(&["--explain".as_ref(), shard, "-o".as_ref(), out.as_os_str()]);
+    assert_eq!(code, Some(3));
+    assert!(
+        stderr.contains("the files of -o were not all written"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&[tmp.path().join("missing.txt").as_os_str(), shard]);
+    assert_eq!(code, Some(3));
+    assert!(stderr.contains("1 input(s) had failed"), "{stderr}");
+}
+
 #[test]
 fn never_writes_over_an_input() {
     let tmp = tempfile::tempdir().unwrap();
