@@ -397,6 +397,41 @@ struct Outputs<'a> {
 struct Sink {
     out: Output<tempfile::NamedTempFile>,
     dest: PathBuf,
+    _listed: Listed,
+}
+
+/// The temporary files being written, so that a hard stop can remove them
+/// ([`remove_temporary_files`]); each is removed from the list when its
+/// sink is committed or dropped.
+static TEMPORARY: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// A temporary file's place in [`TEMPORARY`], for as long as it lives.
+struct Listed(PathBuf);
+
+impl Listed {
+    fn new(path: &Path) -> Listed {
+        let mut list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
+        list.push(path.to_path_buf());
+        Listed(path.to_path_buf())
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        let mut list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = list.iter().position(|p| *p == self.0) {
+            list.swap_remove(at);
+        }
+    }
+}
+
+/// Removes the temporary files still being written: for a process about to
+/// exit without unwinding (a second Ctrl-C), which would leave them behind.
+pub fn remove_temporary_files() {
+    let mut list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
+    for path in list.drain(..) {
+        let _ = fs::remove_file(path);
+    }
 }
 
 impl Sink {
@@ -427,9 +462,11 @@ impl Sink {
             }
             tmp => tmp?,
         };
+        let listed = Listed::new(tmp.path());
         Ok(Sink {
             out: Output::new(tmp, compression)?,
             dest,
+            _listed: listed,
         })
     }
 

@@ -484,6 +484,47 @@ fn interrupt_when(child: std::process::Child, ready: impl Fn() -> bool) -> std::
     child.wait_with_output().unwrap()
 }
 
+/// A second Ctrl-C stops at once, even while a read is blocked (a FIFO
+/// that no more data comes through), and leaves no temporary file behind.
+#[cfg(unix)]
+#[test]
+fn a_second_sigint_leaves_no_temporary_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("feed.jsonl");
+    let made = StdCommand::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let out = tmp.path().join("out");
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .arg("-o")
+        .arg(&out)
+        .arg(&fifo)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A writer that sends a few records and then holds the FIFO open.
+    let mut feed = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::io::Write::write_all(&mut feed, b"{\"text\":\"Article body.\"}\n").unwrap();
+    let temporary = || std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
+    let start = std::time::Instant::now();
+    while temporary() == 0 && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(temporary(), 1, "the output's temporary file");
+    for _ in 0..2 {
+        StdCommand::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = child.wait().unwrap();
+    drop(feed);
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(temporary(), 0, "a temporary file was left behind");
+}
+
 /// Interrupted inside its only input, a run says so and exits 130 (a run
 /// that finished first exits 0 with every record written).
 #[test]
