@@ -115,6 +115,20 @@ impl Record {
     /// Parses one line. An error says why the line is not a usable record
     /// (not JSON, not an object, no string text field, a duplicated key).
     pub fn parse(line: &[u8], keys: &Keys) -> Result<Record, String> {
+        // A byte-order mark before the object (the first line of a file
+        // saved by some editors) is kept, and the object read after it.
+        let bom = if line.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let mut record = Record::parse_object(&line[bom..], keys)?;
+        record.text_span.0 += bom;
+        record.text_span.1 += bom;
+        Ok(record)
+    }
+
+    fn parse_object(line: &[u8], keys: &Keys) -> Result<Record, String> {
         let json = std::str::from_utf8(line)
             .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
         let fields = Fields::parse(json)?;
@@ -123,7 +137,12 @@ impl Record {
             .ok_or_else(|| format!("no `{}` field", keys.text))?;
         let text = serde_json::from_str::<String>(raw_text.get()).map_err(|e| {
             if raw_text.get().starts_with('"') {
-                format!("the `{}` field is not a valid string: {e}", keys.text)
+                // serde_json's " at line 1 column N" counts within the field.
+                let e = e.to_string();
+                let what = e
+                    .rsplit_once(" at line 1 column ")
+                    .map_or(e.as_str(), |(w, _)| w);
+                format!("the `{}` field is not a valid string: {what}", keys.text)
             } else {
                 format!("the `{}` field is not a string", keys.text)
             }
@@ -347,5 +366,18 @@ mod tests {
         }
         let err = Record::parse(b"{\"text\":\"\xff\"}", &Keys::default()).unwrap_err();
         assert!(err.contains("UTF-8"), "{err}");
+        let err = Record::parse(br#"{"text":"\ud800"}"#, &Keys::default()).unwrap_err();
+        assert!(!err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_kept_before_the_object() {
+        let line = b"\xEF\xBB\xBF{\"id\":1,\"text\":\"Skip Navigation\\nStory.\"}";
+        let record = Record::parse(line, &Keys::default()).unwrap();
+        assert_eq!(record.text, "Skip Navigation\nStory.");
+        assert_eq!(
+            record.splice(line, "Story."),
+            b"\xEF\xBB\xBF{\"id\":1,\"text\":\"Story.\"}"
+        );
     }
 }
