@@ -408,14 +408,6 @@ static TEMPORARY: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::ne
 /// A temporary file's place in [`TEMPORARY`], for as long as it lives.
 struct Listed(PathBuf);
 
-impl Listed {
-    fn new(path: &Path) -> Listed {
-        let mut list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
-        list.push(path.to_path_buf());
-        Listed(path.to_path_buf())
-    }
-}
-
 impl Drop for Listed {
     fn drop(&mut self) {
         let mut list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
@@ -425,34 +417,50 @@ impl Drop for Listed {
     }
 }
 
-/// Removes the temporary files still being written: for a process about to
-/// exit without unwinding (a second Ctrl-C), which would leave them behind.
-pub fn remove_temporary_files() {
-    let mut list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
-    for path in list.drain(..) {
+/// Exits with `code` at once (a second Ctrl-C), first removing the
+/// temporary files being written, which exiting without unwinding would
+/// leave behind. The list stays locked until the process ends, so no new
+/// temporary file is made meanwhile.
+pub fn exit_removing_temporary_files(code: i32) -> ! {
+    let list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
+    for path in list.iter() {
         let _ = fs::remove_file(path);
     }
+    std::process::exit(code)
 }
 
 impl Sink {
-    fn create(dest: PathBuf, compression: Compression) -> io::Result<Sink> {
+    /// A sink for `dest`. The temporary file is made with the permissions
+    /// of `like` (the input, whose permissions the output takes), or of any
+    /// new file (0666 less the umask) when there is none: never wider than
+    /// the file it becomes.
+    fn create(dest: PathBuf, compression: Compression, like: Option<&Path>) -> io::Result<Sink> {
         let parent = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .to_path_buf();
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            like.and_then(|p| fs::metadata(p).ok())
+                .map_or(0o666, |m| m.permissions().mode() & 0o777)
+        };
+        #[cfg(not(unix))]
+        let _ = like;
         let temp = || {
             let mut builder = tempfile::Builder::new();
             builder.prefix(".dechrome-").suffix(".tmp");
-            // The permissions of any new file (0666 less the umask), not a
-            // temporary file's 0600; a cleaned file then takes its input's.
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                builder.permissions(fs::Permissions::from_mode(0o666));
+                builder.permissions(fs::Permissions::from_mode(mode));
             }
             builder.tempfile_in(&parent)
         };
+        // Made and listed under the list's lock: a hard stop, which holds
+        // it to the end, finds every temporary file made before it.
+        let mut list = TEMPORARY.lock().unwrap_or_else(|e| e.into_inner());
         // The directory usually exists (made for an earlier file): make it
         // only when the temporary file cannot be created without it.
         let tmp = match temp() {
@@ -462,7 +470,9 @@ impl Sink {
             }
             tmp => tmp?,
         };
-        let listed = Listed::new(tmp.path());
+        list.push(tmp.path().to_path_buf());
+        drop(list);
+        let listed = Listed(tmp.path().to_path_buf());
         Ok(Sink {
             out: Output::new(tmp, compression)?,
             dest,
@@ -794,7 +804,7 @@ impl<'c> Batch<'c> {
         let mut sinks = [None, None];
         for (sink, dest) in sinks.iter_mut().zip([output_dest, attributes_dest]) {
             if let Some(dest) = dest {
-                match Sink::create(dest.clone(), Compression::from_path(&dest)) {
+                match Sink::create(dest.clone(), Compression::from_path(&dest), doc.path()) {
                     Ok(created) => *sink = Some(created),
                     Err(source) => {
                         return emit(Event::Failed(InputError::Write { path: dest, source }))
@@ -1199,7 +1209,7 @@ pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
         let mut file = fs::OpenOptions::new().write(true).open(dest)?;
         return file.write_all(bytes).and_then(|()| file.flush());
     }
-    let mut sink = Sink::create(dest.to_path_buf(), Compression::None)?;
+    let mut sink = Sink::create(dest.to_path_buf(), Compression::None, None)?;
     sink.out.write_all(bytes)?;
     sink.commit(None)
 }
@@ -1207,6 +1217,31 @@ pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_temporary_file_is_never_wider_than_its_input() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("private.txt");
+        fs::write(&input, "secret").unwrap();
+        fs::set_permissions(&input, fs::Permissions::from_mode(0o600)).unwrap();
+        let sink =
+            Sink::create(dir.path().join("out.txt"), Compression::None, Some(&input)).unwrap();
+        let temporary = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(".tmp"))
+            .unwrap();
+        let mode = fs::metadata(&temporary).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(TEMPORARY.lock().unwrap().contains(&temporary));
+        sink.commit(Some(&input)).unwrap();
+        assert!(
+            !TEMPORARY.lock().unwrap().contains(&temporary),
+            "listed after commit"
+        );
+    }
 
     #[test]
     fn converted_names_keep_compression() {

@@ -172,8 +172,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     // First Ctrl-C: finish the documents under way, then stop. Second: stop now.
     let _ = ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
-            dechrome::batch::remove_temporary_files();
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
+            dechrome::batch::exit_removing_temporary_files(i32::from(EXIT_INTERRUPTED));
         }
     });
     let stdout = io::stdout();
