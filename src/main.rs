@@ -234,19 +234,24 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     // Reports and text go to standard output: a failure there is an output
     // failure. A closed one (`| head`) ends the run quietly, unless the run
     // had more to write than standard output, or inputs had failed.
+    let summary = summary.and_then(|summary| {
+        text_out.flush()?;
+        out.flush()?;
+        Ok(summary)
+    });
     let summary = match summary {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
             let lost = if matches!(config.options.destination, Destination::Directory(_)) {
-                Some("-o")
+                Some("the files of -o were not all written")
             } else if config.options.attributes.is_some() {
-                Some("--attributes")
+                Some("the attribute files were not all written")
             } else if config.stats.is_some() {
-                Some("--stats")
+                Some("the statistics were not written")
             } else {
                 None
             };
             let what = match (lost, failures) {
-                (Some(flag), _) => format!("the files of {flag} were not all written"),
+                (Some(lost), _) => lost.to_string(),
                 (None, n) if n > 0 => format!("{n} input(s) had failed"),
                 _ => return Err(e).context(stdout_failed()),
             };
@@ -256,8 +261,6 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         }
         summary => summary.context(stdout_failed())?,
     };
-    text_out.flush().context(stdout_failed())?;
-    out.flush().context(stdout_failed())?;
     progress.finish();
     if let Some(path) = &config.stats {
         let mut stats = summary.stats.clone();

@@ -378,6 +378,26 @@ fn a_closed_stdout_is_quiet_only_when_nothing_else_is_lost() {
     let (code, stderr) = run(&[tmp.path().join("missing.txt").as_os_str(), shard]);
     assert_eq!(code, Some(3));
     assert!(stderr.contains("1 input(s) had failed"), "{stderr}");
+    // A small output, closed before it is written: the same when the pipe
+    // breaks at the last flush.
+    let page = tmp.path().join("page.txt");
+    std::fs::write(&page, "Article text.\n").unwrap();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .arg("--stats")
+        .arg(tmp.path().join("stats.json"))
+        .arg(&page)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the statistics were not written"),
+        "{stderr}"
+    );
 }
 
 #[test]
