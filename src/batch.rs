@@ -21,7 +21,7 @@
 //! use dechrome::{Cleaner, RuleSet};
 //!
 //! let cleaner = Cleaner::new(RuleSet::defaults()).unwrap();
-//! let (docs, errors) = discover(&[PathBuf::from("pages/")], None);
+//! let (docs, errors) = discover(&[PathBuf::from("pages/")], &[]);
 //! assert!(errors.is_empty());
 //! let options = Options { destination: Destination::Directory("clean/".into()), ..Options::default() };
 //! let batch = Batch::new(&cleaner, options);
@@ -79,10 +79,20 @@ impl Document {
 /// file name), a directory is every file (or link to a file) below it in name
 /// order (output mirrors the tree), `-` is standard input. Paths that cannot
 /// be read, dangling links included, are returned as errors; the others are
-/// still listed. `exclude` is a directory never descended into (the output
-/// directory, when it lies inside an input).
-pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Vec<InputError>) {
-    let exclude = exclude.and_then(|p| p.canonicalize().ok());
+/// still listed. `exclude` lists what is never read inside a directory
+/// given: the directories and files a run writes (the output and attribute
+/// directories, the statistics file), when they lie inside an input.
+pub fn discover(paths: &[PathBuf], exclude: &[&Path]) -> (Vec<Document>, Vec<InputError>) {
+    // What dechrome itself writes (the output and attribute directories,
+    // the statistics file) is not read back as input by a later run.
+    let exclude: Vec<PathBuf> = exclude
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let excluded = |e: &walkdir::DirEntry| {
+        let named = exclude.iter().any(|x| x.file_name() == Some(e.file_name()));
+        named && e.path().canonicalize().is_ok_and(|p| exclude.contains(&p))
+    };
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -111,11 +121,7 @@ pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Document>, Ve
         let walker = walkdir::WalkDir::new(path)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| {
-                exclude.is_none()
-                    || !e.file_type().is_dir()
-                    || e.path().canonicalize().ok() != exclude
-            });
+            .filter_entry(|e| e.depth() == 0 || !excluded(e));
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
@@ -724,27 +730,50 @@ impl<'c> Batch<'c> {
 
     /// What the run may write, decided before it reads anything: every
     /// input file, and which input owns each output path (the first, in
-    /// order, whose output or attribute file it is, by the names the inputs
-    /// are given).
+    /// order, whose output or attribute file it is). Formats are taken from
+    /// the names, as reading will find them (a file named as WARC is
+    /// converted when `--format` asks for another).
     fn plan(&self, docs: &[Document]) -> Plan {
         let mut plan = Plan::default();
         for (index, doc) in docs.iter().enumerate() {
-            if let Some(id) = doc.path().and_then(FileId::of) {
-                plan.inputs.insert(id);
+            let id = doc.path().and_then(FileId::of);
+            if let Some(id) = &id {
+                plan.inputs.insert(id.clone());
             }
-            let format = self.named_format(doc);
-            let relative = self.relative(doc, format, format);
-            for (kind, dest) in self
-                .destinations(doc, &relative, format)
-                .into_iter()
-                .enumerate()
-            {
+            let named = self.named_format(doc);
+            let (in_format, out_format) = match doc.path().map(Format::from_path) {
+                Some(Format::Warc) if named != Format::Text => {
+                    let out = match self.options.format.unwrap_or(Format::Warc) {
+                        Format::Text => Format::Warc,
+                        out => out,
+                    };
+                    (Format::Warc, out)
+                }
+                _ => (named, named),
+            };
+            let relative = self.relative(doc, in_format, out_format);
+            let destinations = self.destinations(doc, &relative, in_format);
+            for (kind, dest) in destinations.into_iter().enumerate() {
                 if let Some(dest) = dest {
-                    plan.owners.entry(dest).or_insert((index, kind, doc.name()));
+                    let key = plan.key(&dest);
+                    plan.owners.entry(key).or_insert_with(|| Owner {
+                        index,
+                        kind,
+                        input: id.clone(),
+                        name: doc.name(),
+                    });
                 }
             }
         }
         plan
+    }
+
+    /// The input among `docs` whose output or attribute file `path` would
+    /// be, if any (for files written once per run, such as `--stats`).
+    pub fn output_owner<'d>(&self, docs: &'d [Document], path: &Path) -> Option<&'d Document> {
+        let plan = self.plan(docs);
+        let key = plan.key(path);
+        plan.owners.get(&key).map(|owner| &docs[owner.index])
     }
 
     /// Reads, cleans and writes one input (`index` in the run's order),
@@ -796,7 +825,7 @@ impl<'c> Batch<'c> {
         let [output_dest, attributes_dest] = self.destinations(doc, &relative, in_format);
         for (kind, dest) in [(0, &output_dest), (1, &attributes_dest)] {
             if let Some(dest) = dest {
-                if let Err(e) = plan.check(index, kind, dest) {
+                if let Err(e) = plan.check(index, kind, dest, doc.path()) {
                     return emit(Event::Failed(e));
                 }
             }
@@ -1173,21 +1202,57 @@ impl FileId {
 #[derive(Debug, Default)]
 struct Plan {
     inputs: std::collections::HashSet<FileId>,
-    /// Per output path, the input that owns it: its index, the kind of
-    /// file (0 output, 1 attributes) and its name.
-    owners: std::collections::HashMap<PathBuf, (usize, usize, String)>,
+    /// Per output path (spelled by [`Plan::key`]), the input that owns it.
+    owners: std::collections::HashMap<PathBuf, Owner>,
+    /// Directories as [`Plan::key`] spells them, by the path first given.
+    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+}
+
+#[derive(Debug)]
+struct Owner {
+    /// The input's place in the run.
+    index: usize,
+    /// Which of its files: 0 the output, 1 the attributes.
+    kind: usize,
+    /// The input file, when it is one.
+    input: Option<FileId>,
+    /// The input's name, for messages.
+    name: String,
 }
 
 impl Plan {
+    /// `path` spelled one way whatever way it was given (`out/a`,
+    /// `./out/a`, a link to `out`): its directory made absolute, with links
+    /// followed as far as it exists, and its file name.
+    fn key(&self, path: &Path) -> PathBuf {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return path.to_path_buf();
+        };
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        dirs.entry(dir.to_path_buf())
+            .or_insert_with(|| canonical_as_far_as_it_exists(dir))
+            .join(name)
+    }
+
     /// Whether input `index` may write its file of `kind` at `dest`: not
     /// over an input, nor over a path another input (or its other file)
-    /// owns.
-    fn check(&self, index: usize, kind: usize, dest: &Path) -> Result<(), InputError> {
-        if let Some((owner, owner_kind, name)) = self.owners.get(dest) {
-            if (*owner, *owner_kind) != (index, kind) {
+    /// owns. The same input given twice may write its own output again.
+    fn check(
+        &self,
+        index: usize,
+        kind: usize,
+        dest: &Path,
+        input: Option<&Path>,
+    ) -> Result<(), InputError> {
+        let key = self.key(dest);
+        if let Some(owner) = self.owners.get(&key) {
+            let same_input = owner.kind == kind
+                && owner.input.is_some()
+                && owner.input == input.and_then(FileId::of);
+            if (owner.index, owner.kind) != (index, kind) && !same_input {
                 return Err(InputError::OutputClash {
                     path: dest.to_path_buf(),
-                    owner: name.clone(),
+                    owner: owner.name.clone(),
                 });
             }
         }
@@ -1197,6 +1262,27 @@ impl Plan {
             });
         }
         Ok(())
+    }
+}
+
+/// `path` made absolute, with `.`, `..` and links resolved in the part of
+/// it that exists.
+fn canonical_as_far_as_it_exists(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut base = absolute.as_path();
+    loop {
+        if let Ok(mut found) = base.canonicalize() {
+            found.extend(rest.iter().rev());
+            return found;
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                base = parent;
+            }
+            _ => return absolute,
+        }
     }
 }
 

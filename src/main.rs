@@ -4,7 +4,7 @@ mod cli;
 mod config;
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -155,14 +155,17 @@ fn clean_command(args: cli::CleanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
-    let exclude = match &config.options.destination {
-        Destination::Directory(dir) => Some(dir.as_path()),
-        _ => None,
-    };
-    let (docs, errors) = discover(&config.paths, exclude);
-    if let Some(stats) = &config.stats {
-        refuse_to_overwrite_an_input(&docs, stats)?;
+    let mut exclude = Vec::new();
+    if let Destination::Directory(dir) = &config.options.destination {
+        exclude.push(dir.as_path());
     }
+    if let Some(attributes) = &config.options.attributes {
+        exclude.push(attributes.dir.as_path());
+    }
+    if let Some(stats) = &config.stats {
+        exclude.push(stats.as_path());
+    }
+    let (docs, errors) = discover(&config.paths, &exclude);
     let mut failed = errors.len();
     for e in &errors {
         eprintln!("dechrome: {e}");
@@ -183,6 +186,16 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     let batch = Batch::new(&config.cleaner, config.options.clone())
         .with_pool(pool)
         .with_cancel(&interrupted);
+    if let Some(stats) = &config.stats {
+        refuse_to_overwrite_an_input(&docs, stats)?;
+        if let Some(doc) = batch.output_owner(&docs, stats) {
+            anyhow::bail!(
+                "{}: refusing to write the statistics over an output of {}; nothing was read",
+                stats.display(),
+                doc.name()
+            );
+        }
+    }
     // Cleaned text is streamed to its own buffer so that reports and text never interleave.
     let mut text_out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut failures = errors.len();
@@ -364,7 +377,8 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     use dechrome::format::jsonl::Keys;
     use dechrome::learn::{LearnOptions, Learner};
 
-    let (docs, errors) = discover(&args.paths, None);
+    let exclude: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
+    let (docs, errors) = discover(&args.paths, &exclude);
     if let Some(output) = &args.output {
         refuse_to_overwrite_an_input(&docs, output)?;
     }

@@ -253,7 +253,7 @@ fn a_file_deleted_between_discovery_and_reading() {
         )
         .unwrap();
     }
-    let (docs, errors) = discover(std::slice::from_ref(&input), None);
+    let (docs, errors) = discover(std::slice::from_ref(&input), &[]);
     assert!(errors.is_empty());
     assert_eq!(docs.len(), 5);
     let victim = input.join("2.txt");

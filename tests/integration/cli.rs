@@ -298,17 +298,73 @@ fn outputs_never_write_over_inputs_or_each_other() {
     }
     assert_eq!(runs[0].0[0].1, b"Article A, line one.\n");
     assert_eq!(runs[0], runs[1], "-j1 and -j2 differ");
-    // A JSONL input's attribute file named like its own output.
+    // A JSONL input's attribute file named like its own output, however
+    // the directory is spelled.
     let out = dir.join("same");
+    for attributes in [out.clone(), out.join("."), dir.join("sub/../same")] {
+        dechrome()
+            .arg(&shard)
+            .arg("-o")
+            .arg(&out)
+            .arg("--attributes")
+            .arg(&attributes)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("two outputs have this path"));
+    }
+    // The statistics over an output: refused before reading.
     dechrome()
-        .arg(&shard)
         .arg("-o")
-        .arg(&out)
-        .arg("--attributes")
-        .arg(&out)
+        .arg(dir.join("out1"))
+        .arg(dir.join("a"))
+        .arg("--stats")
+        .arg(dir.join("out1/x.txt"))
         .assert()
-        .code(3)
-        .stderr(predicate::str::contains("two outputs have this path"));
+        .code(2)
+        .stderr(predicate::str::contains(
+            "refusing to write the statistics over an output",
+        ));
+    // Converted WARC files named alike: the first keeps the name.
+    for (tree, text) in [("w1", "Article one."), ("w2", "Article two.")] {
+        std::fs::create_dir(dir.join(tree)).unwrap();
+        let record = format!(
+            "WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: {}\r\n\r\n{text}\r\n\r\n",
+            text.len()
+        );
+        std::fs::write(dir.join(tree).join("a.warc"), record).unwrap();
+    }
+    let out = dir.join("converted");
+    dechrome()
+        .args(["--format", "jsonl", "-o"])
+        .arg(&out)
+        .arg(dir.join("w1"))
+        .arg(dir.join("w2"))
+        .assert()
+        .code(3);
+    let kept = std::fs::read_to_string(out.join("a.warc.jsonl")).unwrap();
+    assert!(kept.contains("Article one."), "{kept}");
+    // What may run: one input given twice, and a second run whose
+    // attribute and statistics files lie inside its input directory.
+    let page = dir.join("a/x.txt");
+    dechrome()
+        .arg("-o")
+        .arg(dir.join("twice"))
+        .arg(&page)
+        .arg(&page)
+        .assert()
+        .success();
+    for _ in 0..2 {
+        dechrome()
+            .arg("-o")
+            .arg(dir.join("again"))
+            .arg("--attributes")
+            .arg(dir.join("a/attrs"))
+            .arg("--stats")
+            .arg(dir.join("a/stats.json"))
+            .arg(dir.join("a"))
+            .assert()
+            .success();
+    }
 }
 
 /// Files dechrome makes from nothing (statistics, attribute files, learned
