@@ -1246,10 +1246,13 @@ impl Plan {
     ) -> Result<(), InputError> {
         let key = self.key(dest);
         if let Some(owner) = self.owners.get(&key) {
-            let same_input = owner.kind == kind
-                && owner.input.is_some()
-                && owner.input == input.and_then(FileId::of);
-            if (owner.index, owner.kind) != (index, kind) && !same_input {
+            let own = (owner.index, owner.kind) == (index, kind);
+            let same_input = || {
+                owner.kind == kind
+                    && owner.input.is_some()
+                    && owner.input == input.and_then(FileId::of)
+            };
+            if !own && !same_input() {
                 return Err(InputError::OutputClash {
                     path: dest.to_path_buf(),
                     owner: owner.name.clone(),
