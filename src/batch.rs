@@ -407,7 +407,7 @@ struct Sink {
 }
 
 /// The temporary files being written, so that a hard stop can remove them
-/// ([`remove_temporary_files`]); each is removed from the list when its
+/// ([`exit_removing_temporary_files`]); each is removed from the list when its
 /// sink is committed or dropped.
 static TEMPORARY: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
@@ -687,6 +687,15 @@ impl<'c> Batch<'c> {
         Ok(summary)
     }
 
+    /// What a WARC input is written as: WARC, unless `--format` asks for
+    /// JSONL (text is not a way to write WARC records).
+    fn warc_output_format(&self) -> Format {
+        match self.options.format {
+            Some(Format::Jsonl) => Format::Jsonl,
+            _ => Format::Warc,
+        }
+    }
+
     /// The path of `doc`'s output relative to the output directory, read as
     /// `in_format` and written as `out_format` (a converted WARC gets the
     /// new format's extension).
@@ -705,7 +714,8 @@ impl<'c> Batch<'c> {
     }
 
     /// Where `doc`'s cleaned output (under `-o`; standard input goes to the
-    /// stream) and its attribute file go, if anywhere.
+    /// stream) and its attribute file go, if anywhere: one entry per
+    /// [`Role`], in the order of [`Role::ALL`].
     fn destinations(
         &self,
         doc: &Document,
@@ -738,27 +748,23 @@ impl<'c> Batch<'c> {
         for (index, doc) in docs.iter().enumerate() {
             let id = doc.path().and_then(FileId::of);
             if let Some(id) = &id {
-                plan.inputs.insert(id.clone());
+                plan.inputs.entry(id.clone()).or_insert(index);
             }
             let named = self.named_format(doc);
             let (in_format, out_format) = match doc.path().map(Format::from_path) {
                 Some(Format::Warc) if named != Format::Text => {
-                    let out = match self.options.format.unwrap_or(Format::Warc) {
-                        Format::Text => Format::Warc,
-                        out => out,
-                    };
-                    (Format::Warc, out)
+                    (Format::Warc, self.warc_output_format())
                 }
                 _ => (named, named),
             };
             let relative = self.relative(doc, in_format, out_format);
             let destinations = self.destinations(doc, &relative, in_format);
-            for (kind, dest) in destinations.into_iter().enumerate() {
+            for (role, dest) in Role::ALL.into_iter().zip(destinations) {
                 if let Some(dest) = dest {
                     let key = plan.key(&dest);
                     plan.owners.entry(key).or_insert_with(|| Owner {
                         index,
-                        kind,
+                        role,
                         input: id.clone(),
                         name: doc.name(),
                     });
@@ -768,12 +774,16 @@ impl<'c> Batch<'c> {
         plan
     }
 
-    /// The input among `docs` whose output or attribute file `path` would
-    /// be, if any (for files written once per run, such as `--stats`).
-    pub fn output_owner<'d>(&self, docs: &'d [Document], path: &Path) -> Option<&'d Document> {
+    /// What among `docs` a file written once per run (`--stats`, learned
+    /// rules) at `path` would write over: an input, or an input's output or
+    /// attribute file.
+    pub fn claim_on<'d>(&self, docs: &'d [Document], path: &Path) -> Option<Claim<'d>> {
         let plan = self.plan(docs);
-        let key = plan.key(path);
-        plan.owners.get(&key).map(|owner| &docs[owner.index])
+        if let Some(&index) = FileId::of(path).and_then(|id| plan.inputs.get(&id)) {
+            return Some(Claim::Input(&docs[index]));
+        }
+        let owner = plan.owners.get(&plan.key(path))?;
+        Some(Claim::Output(&docs[owner.index]))
     }
 
     /// Reads, cleans and writes one input (`index` in the run's order),
@@ -804,10 +814,7 @@ impl<'c> Batch<'c> {
             match input.fill_buf() {
                 Ok(head) if head.starts_with(b"WARC/") => {
                     in_format = Format::Warc;
-                    out_format = self.options.format.unwrap_or(Format::Warc);
-                    if out_format == Format::Text {
-                        out_format = Format::Warc;
-                    }
+                    out_format = self.warc_output_format();
                 }
                 Ok(_) => {}
                 Err(e) => return emit(Event::Failed(read_err(e))),
@@ -823,9 +830,9 @@ impl<'c> Batch<'c> {
         };
         let relative = self.relative(doc, in_format, out_format);
         let [output_dest, attributes_dest] = self.destinations(doc, &relative, in_format);
-        for (kind, dest) in [(0, &output_dest), (1, &attributes_dest)] {
+        for (role, dest) in Role::ALL.into_iter().zip([&output_dest, &attributes_dest]) {
             if let Some(dest) = dest {
-                if let Err(e) = plan.check(index, kind, dest, doc.path()) {
+                if let Err(e) = plan.check(index, role, dest, doc.path()) {
                     return emit(Event::Failed(e));
                 }
             }
@@ -1166,13 +1173,13 @@ impl Write for StreamWriter<'_> {
     }
 }
 
-/// The input among `docs` that `path` names, if any: an output there would
-/// write over an input (checked before anything is read, for files such as
-/// `--stats` that are not written per input).
-pub fn input_at<'d>(docs: &'d [Document], path: &Path) -> Option<&'d Document> {
-    let id = FileId::of(path)?;
-    docs.iter()
-        .find(|doc| doc.path().and_then(FileId::of).as_ref() == Some(&id))
+/// What a file written once per run would write over ([`Batch::claim_on`]).
+#[derive(Debug)]
+pub enum Claim<'d> {
+    /// This input itself.
+    Input(&'d Document),
+    /// This input's output or attribute file.
+    Output(&'d Document),
 }
 
 /// An existing file, whatever path names it: its device and inode (its
@@ -1201,19 +1208,34 @@ impl FileId {
 /// See [`Batch::plan`].
 #[derive(Debug, Default)]
 struct Plan {
-    inputs: std::collections::HashSet<FileId>,
+    /// Every input file, and its first place in the run.
+    inputs: std::collections::HashMap<FileId, usize>,
     /// Per output path (spelled by [`Plan::key`]), the input that owns it.
     owners: std::collections::HashMap<PathBuf, Owner>,
     /// Directories as [`Plan::key`] spells them, by the path first given.
     dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
 }
 
+/// Which of an input's files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Its cleaned output (`-o`).
+    Output,
+    /// Its attribute file (`--attributes`).
+    Attributes,
+}
+
+impl Role {
+    /// In the order of [`Batch::destinations`].
+    const ALL: [Role; 2] = [Role::Output, Role::Attributes];
+}
+
 #[derive(Debug)]
 struct Owner {
     /// The input's place in the run.
     index: usize,
-    /// Which of its files: 0 the output, 1 the attributes.
-    kind: usize,
+    /// Which of its files.
+    role: Role,
     /// The input file, when it is one.
     input: Option<FileId>,
     /// The input's name, for messages.
@@ -1234,21 +1256,21 @@ impl Plan {
             .join(name)
     }
 
-    /// Whether input `index` may write its file of `kind` at `dest`: not
+    /// Whether input `index` may write its file of `role` at `dest`: not
     /// over an input, nor over a path another input (or its other file)
     /// owns. The same input given twice may write its own output again.
     fn check(
         &self,
         index: usize,
-        kind: usize,
+        role: Role,
         dest: &Path,
         input: Option<&Path>,
     ) -> Result<(), InputError> {
         let key = self.key(dest);
         if let Some(owner) = self.owners.get(&key) {
-            let own = (owner.index, owner.kind) == (index, kind);
+            let own = (owner.index, owner.role) == (index, role);
             let same_input = || {
-                owner.kind == kind
+                owner.role == role
                     && owner.input.is_some()
                     && owner.input == input.and_then(FileId::of)
             };
@@ -1259,7 +1281,7 @@ impl Plan {
                 });
             }
         }
-        if FileId::of(dest).is_some_and(|id| self.inputs.contains(&id)) {
+        if FileId::of(dest).is_some_and(|id| self.inputs.contains_key(&id)) {
             return Err(InputError::WouldOverwriteInput {
                 path: dest.to_path_buf(),
             });

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser};
 
 use anyhow::Context;
-use dechrome::batch::{discover, Batch, Destination, Document, DocumentEvent, Event};
+use dechrome::batch::{discover, Batch, Claim, Destination, Document, DocumentEvent, Event};
 use dechrome::explain;
 
 use cli::{Cli, Command, RulesCommand};
@@ -187,14 +187,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         .with_pool(pool)
         .with_cancel(&interrupted);
     if let Some(stats) = &config.stats {
-        refuse_to_overwrite_an_input(&docs, stats)?;
-        if let Some(doc) = batch.output_owner(&docs, stats) {
-            anyhow::bail!(
-                "{}: refusing to write the statistics over an output of {}; nothing was read",
-                stats.display(),
-                doc.name()
-            );
-        }
+        refuse_to_write_over(&batch, &docs, stats, "the statistics")?;
     }
     // Cleaned text is streamed to its own buffer so that reports and text never interleave.
     let mut text_out = io::BufWriter::with_capacity(1 << 16, io::stdout());
@@ -379,9 +372,6 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
 
     let exclude: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
     let (docs, errors) = discover(&args.paths, &exclude);
-    if let Some(output) = &args.output {
-        refuse_to_overwrite_an_input(&docs, output)?;
-    }
     for e in &errors {
         eprintln!("dechrome: {e}");
     }
@@ -417,27 +407,28 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
         host_min_docs: args.host_min_docs,
         max_words: args.max_words,
     });
+    let batch = Batch::new(&cleaner, options).with_pool(&pool);
+    if let Some(output) = &args.output {
+        refuse_to_write_over(&batch, &docs, output, "the rules")?;
+    }
     let mut failed = errors.len();
-    let summary =
-        Batch::new(&cleaner, options)
-            .with_pool(&pool)
-            .run(&docs, &mut io::sink(), |event| {
-                match event {
-                    Event::Document(doc) => {
-                        let text = doc.original.as_deref().unwrap_or_default();
-                        learner.add(text, doc.url.as_deref(), &explain::label(doc));
-                    }
-                    Event::Malformed {
-                        name,
-                        record,
-                        reason,
-                    } => {
-                        eprintln!("dechrome: {name}:{record}: {reason}")
-                    }
-                    Event::Failed(e) => eprintln!("dechrome: {e}"),
-                }
-                Ok(())
-            })?;
+    let summary = batch.run(&docs, &mut io::sink(), |event| {
+        match event {
+            Event::Document(doc) => {
+                let text = doc.original.as_deref().unwrap_or_default();
+                learner.add(text, doc.url.as_deref(), &explain::label(doc));
+            }
+            Event::Malformed {
+                name,
+                record,
+                reason,
+            } => {
+                eprintln!("dechrome: {name}:{record}: {reason}")
+            }
+            Event::Failed(e) => eprintln!("dechrome: {e}"),
+        }
+        Ok(())
+    })?;
     failed += summary.failed;
     let mut text = Vec::new();
     learner.write_rules(&mut text)?;
@@ -456,11 +447,22 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// An error (before anything is read) when `output` is one of the inputs.
-fn refuse_to_overwrite_an_input(docs: &[Document], output: &Path) -> anyhow::Result<()> {
-    match dechrome::batch::input_at(docs, output) {
-        Some(doc) => anyhow::bail!(
+/// An error (before anything is read) when `output`, a file written once
+/// per run (`what`), would land on an input or on an input's output.
+fn refuse_to_write_over(
+    batch: &Batch,
+    docs: &[Document],
+    output: &Path,
+    what: &str,
+) -> anyhow::Result<()> {
+    match batch.claim_on(docs, output) {
+        Some(Claim::Input(doc)) => anyhow::bail!(
             "{}: refusing to overwrite an input ({}); nothing was read",
+            output.display(),
+            doc.name()
+        ),
+        Some(Claim::Output(doc)) => anyhow::bail!(
+            "{}: refusing to write {what} over an output of {}; nothing was read",
             output.display(),
             doc.name()
         ),
