@@ -229,7 +229,8 @@ pub enum Event {
     /// A document was cleaned.
     Document(DocumentEvent),
     /// A record could not be cleaned; it was passed through unchanged (or,
-    /// with [`Options::strict`], failed its file).
+    /// with [`Options::strict`], failed its file), unless it has no form in
+    /// the output format (`lost`).
     Malformed {
         /// The input's name.
         name: String,
@@ -237,6 +238,9 @@ pub enum Event {
         record: usize,
         /// Why.
         reason: String,
+        /// The record is missing from the output: a damaged WARC stretch
+        /// converted to JSONL, which cannot hold it.
+        lost: bool,
     },
     /// An input could not be processed; nothing was written for it.
     Failed(InputError),
@@ -249,6 +253,8 @@ pub struct Summary {
     pub stats: Stats,
     /// Inputs that failed.
     pub failed: usize,
+    /// Malformed records missing from the output ([`Event::Malformed`]'s `lost`).
+    pub lost: usize,
     /// The run was cancelled before every input was processed.
     pub interrupted: bool,
 }
@@ -617,7 +623,10 @@ impl<'c> Batch<'c> {
                         .stats
                         .add_document(self.cleaner.matcher(), &d.cleaning, &d.counts)
                 }
-                Event::Malformed { .. } => summary.stats.add_malformed("malformed record"),
+                Event::Malformed { lost, .. } => {
+                    summary.lost += usize::from(*lost);
+                    summary.stats.add_malformed("malformed record")
+                }
                 Event::Failed(e) => {
                     summary.failed += 1;
                     summary.stats.failed_inputs += 1;
@@ -1085,6 +1094,7 @@ impl<'c> Batch<'c> {
                                 name: name.to_string(),
                                 record: number,
                                 reason,
+                                lost: false,
                             });
                         }
                     }
@@ -1136,6 +1146,13 @@ impl<'c> Batch<'c> {
                     if self.options.strict {
                         done.fatal = Some(format!("record {number}: {reason}"));
                     }
+                    // Converted to JSONL, a damaged stretch has nowhere to go.
+                    let lost = out_format != Format::Warc
+                        && self.options.destination != Destination::Nowhere;
+                    let reason = match lost {
+                        true => format!("{reason}; not written (JSONL cannot hold it)"),
+                        false => reason,
+                    };
                     if out_format == Format::Warc {
                         done.out = bytes;
                     }
@@ -1143,6 +1160,7 @@ impl<'c> Batch<'c> {
                         name: name.to_string(),
                         record: number,
                         reason,
+                        lost,
                     });
                 }
             },

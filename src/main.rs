@@ -203,6 +203,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
                 name,
                 record,
                 reason,
+                ..
             } => {
                 progress.suspend(|| eprintln!("dechrome: {name}:{record}: {reason}"));
             }
@@ -284,11 +285,19 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     failed += summary.failed;
+    if summary.lost > 0 {
+        eprintln!(
+            "dechrome: {} damaged record(s) left out of the output: its format cannot hold them",
+            summary.lost
+        );
+    }
     if failed > 0 {
         eprintln!(
             "dechrome: {failed} input(s) could not be processed; {} documents cleaned",
             summary.stats.documents - summary.stats.malformed
         );
+    }
+    if failed > 0 || summary.lost > 0 {
         return Ok(ExitCode::from(EXIT_INPUT));
     }
     if config.report == Report::Check && would_change > 0 {
@@ -422,6 +431,7 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
                 name,
                 record,
                 reason,
+                ..
             } => {
                 eprintln!("dechrome: {name}:{record}: {reason}")
             }

@@ -727,6 +727,33 @@ fn warc_records_with_a_wrong_content_length_pass_through() {
         .stderr(predicate::str::contains(format!(
             "{name}: record 2: Content-Length"
         )));
+    // JSONL cannot hold a damaged stretch: the good records are written, the
+    // damaged ones named, and the run fails rather than lose them in silence.
+    let assert = dechrome()
+        .args(["--format", "jsonl"])
+        .arg(&input)
+        .assert()
+        .code(3);
+    let stderr = stderr_of(&assert);
+    assert!(
+        stderr.contains(&format!(
+            "{name}:2: Content-Length does not match the record; not written (JSONL"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("4 damaged record(s) left out of the output"),
+        "{stderr}"
+    );
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert_eq!(out.lines().count(), 3, "the three good records: {out}");
+    assert!(out.lines().all(|l| l.contains(STORY)), "{out}");
+    // Nothing is written in --check, so nothing is lost.
+    dechrome()
+        .args(["--check", "--format", "jsonl"])
+        .arg(&input)
+        .assert()
+        .code(1);
 }
 
 #[test]
