@@ -17,11 +17,11 @@
 //!
 //! ```no_run
 //! use std::path::PathBuf;
-//! use dechrome::batch::{discover, Batch, Destination, Options};
+//! use dechrome::batch::{discover, Batch, Destination, Links, Options};
 //! use dechrome::{Cleaner, RuleSet};
 //!
 //! let cleaner = Cleaner::new(RuleSet::defaults()).unwrap();
-//! let (docs, errors) = discover(&[PathBuf::from("pages/")], &[]);
+//! let (docs, errors) = discover(&[PathBuf::from("pages/")], &[], Links::Skip);
 //! assert!(errors.is_empty());
 //! let options = Options { destination: Destination::Directory("clean/".into()), ..Options::default() };
 //! let batch = Batch::new(&cleaner, options);
@@ -75,14 +75,31 @@ impl Document {
     }
 }
 
+/// Whether [`discover`] walks into links to directories found inside an
+/// input directory (`--follow`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Links {
+    /// Skip them, as `find` and ripgrep do by default.
+    #[default]
+    Skip,
+    /// Walk them as if they were directories; a link back to a directory
+    /// above it is reported as an error, not walked forever.
+    Follow,
+}
+
 /// Expands input paths into documents: a file is itself (output under its
 /// file name), a directory is every file (or link to a file) below it in name
-/// order (output mirrors the tree), `-` is standard input. Paths that cannot
+/// order (output mirrors the tree; with [`Links::Follow`], links to
+/// directories are walked too), `-` is standard input. Paths that cannot
 /// be read, dangling links included, are returned as errors; the others are
 /// still listed. `exclude` lists what is never read inside a directory
 /// given: the directories and files a run writes (the output and attribute
 /// directories, the statistics file), when they lie inside an input.
-pub fn discover(paths: &[PathBuf], exclude: &[&Path]) -> (Vec<Document>, Vec<InputError>) {
+pub fn discover(
+    paths: &[PathBuf],
+    exclude: &[&Path],
+    links: Links,
+) -> (Vec<Document>, Vec<InputError>) {
     // What dechrome itself writes (the output and attribute directories,
     // the statistics file) is not read back as input by a later run.
     let exclude: Vec<PathBuf> = exclude
@@ -119,6 +136,7 @@ pub fn discover(paths: &[PathBuf], exclude: &[&Path]) -> (Vec<Document>, Vec<Inp
             continue;
         }
         let walker = walkdir::WalkDir::new(path)
+            .follow_links(links == Links::Follow)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !excluded(e));
@@ -132,7 +150,8 @@ pub fn discover(paths: &[PathBuf], exclude: &[&Path]) -> (Vec<Document>, Vec<Inp
                 }
                 // A link to a file is cleaned like the file (as a link named on
                 // the command line is); a dangling one is reported, not skipped
-                // in silence. Links to directories are not followed (no loops).
+                // in silence. Links to directories are followed only when asked
+                // (walkdir then reports a loop as an error).
                 Ok(e) if e.file_type().is_symlink() => match fs::metadata(e.path()) {
                     Ok(meta) if meta.is_file() => docs.push(Document::File {
                         path: e.path().to_path_buf(),
@@ -147,10 +166,13 @@ pub fn discover(paths: &[PathBuf], exclude: &[&Path]) -> (Vec<Document>, Vec<Inp
                 Ok(_) => {}
                 Err(err) => {
                     let path = err.path().unwrap_or(path).to_path_buf();
-                    errors.push(InputError::Read {
-                        path,
-                        source: err.into(),
-                    });
+                    // The system's error as it is (walkdir's wrapping repeats
+                    // the path); a loop is walkdir's own.
+                    let source = match err.io_error() {
+                        Some(e) => io::Error::new(e.kind(), e.to_string()),
+                        None => err.into(),
+                    };
+                    errors.push(InputError::Read { path, source });
                 }
             }
         }

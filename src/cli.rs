@@ -47,6 +47,11 @@ pub struct CleanArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: Option<PathBuf>,
 
+    /// Follow links to directories inside input directories (links to files
+    /// are always read); a link that loops back is reported.
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+
     /// Which rules.
     #[command(flatten)]
     pub rules: RulesArgs,
@@ -277,6 +282,10 @@ pub struct LearnArgs {
     /// Write the candidate rules here instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Follow links to directories inside input directories (see the main command).
+    #[arg(short = 'L', long)]
+    pub follow: bool,
 
     /// Propose a line recurring in at least N documents ...
     #[arg(long, default_value_t = 20, value_name = "N")]

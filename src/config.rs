@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use dechrome::batch::{AttributesOut, Destination, Options};
+use dechrome::batch::{AttributesOut, Destination, Links, Options};
 use dechrome::format::jsonl::Keys;
 use dechrome::format::Format;
 use dechrome::{Cleaner, RuleSet, RulesError};
@@ -33,6 +33,8 @@ pub enum Report {
 pub struct Config {
     pub cleaner: Cleaner,
     pub paths: Vec<PathBuf>,
+    /// Walk links to directories inside input directories (`--follow`).
+    pub links: Links,
     pub options: Options,
     pub report: Report,
     pub stats: Option<PathBuf>,
@@ -189,6 +191,11 @@ impl Config {
         Ok(Config {
             cleaner,
             paths,
+            links: if args.follow {
+                Links::Follow
+            } else {
+                Links::Skip
+            },
             options,
             report,
             stats: args.stats,

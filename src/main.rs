@@ -12,7 +12,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser};
 
 use anyhow::Context;
-use dechrome::batch::{discover, Batch, Claim, Destination, Document, DocumentEvent, Event};
+use dechrome::batch::{discover, Batch, Claim, Destination, Document, DocumentEvent, Event, Links};
 use dechrome::explain;
 
 use cli::{Cli, Command, RulesCommand};
@@ -165,7 +165,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     if let Some(stats) = &config.stats {
         exclude.push(stats.as_path());
     }
-    let (docs, errors) = discover(&config.paths, &exclude);
+    let (docs, errors) = discover(&config.paths, &exclude, config.links);
     let mut failed = errors.len();
     for e in &errors {
         eprintln!("dechrome: {e}");
@@ -380,7 +380,12 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     use dechrome::learn::{LearnOptions, Learner};
 
     let exclude: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
-    let (docs, errors) = discover(&args.paths, &exclude);
+    let links = if args.follow {
+        Links::Follow
+    } else {
+        Links::Skip
+    };
+    let (docs, errors) = discover(&args.paths, &exclude, links);
     for e in &errors {
         eprintln!("dechrome: {e}");
     }

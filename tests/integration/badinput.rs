@@ -13,7 +13,7 @@ use std::process::{Command as StdCommand, Stdio};
 
 use predicates::prelude::*;
 
-use dechrome::batch::{discover, Batch, Destination, Event, Options};
+use dechrome::batch::{discover, Batch, Destination, Event, Links, Options};
 use dechrome::format::{Compression, Output};
 use dechrome::{Cleaner, RuleSet};
 
@@ -241,6 +241,68 @@ fn links_in_a_directory_are_followed_and_dangling_ones_reported() {
     assert!(!out.join("c.txt").exists());
 }
 
+#[cfg(unix)]
+#[test]
+fn links_to_directories_are_walked_only_with_follow_and_loops_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, other) = (tmp.path().join("in"), tmp.path().join("other"));
+    std::fs::create_dir(&input).unwrap();
+    std::fs::create_dir(&other).unwrap();
+    std::fs::copy(fixtures().join("seeds/000.txt"), input.join("a.txt")).unwrap();
+    std::fs::copy(fixtures().join("seeds/001.txt"), other.join("x.txt")).unwrap();
+    std::os::unix::fs::symlink("../other", input.join("sub")).unwrap();
+    // A link back to its own directory, and one to nothing.
+    std::os::unix::fs::symlink("../in", input.join("loop")).unwrap();
+    std::os::unix::fs::symlink("../gone", input.join("nothing")).unwrap();
+    let files = |out: &Path| -> Vec<PathBuf> { tree(out).into_iter().map(|(p, _)| p).collect() };
+
+    let skipped = tmp.path().join("skipped");
+    // (The dangling link is reported either way.)
+    dechrome()
+        .arg("-o")
+        .arg(&skipped)
+        .arg(&input)
+        .assert()
+        .code(3);
+    assert_eq!(files(&skipped), [PathBuf::from("a.txt")]);
+
+    let followed = tmp.path().join("followed");
+    let assert = dechrome()
+        .arg("--follow")
+        .arg("-o")
+        .arg(&followed)
+        .arg(&input)
+        .assert()
+        .code(3);
+    let stderr = stderr_of(&assert);
+    let link = input.join("loop").display().to_string();
+    assert!(
+        stderr.contains(&format!("dechrome: {link}: File system loop found")),
+        "{stderr}"
+    );
+    let dangling = input.join("nothing").display().to_string();
+    assert!(
+        stderr.contains(&format!("dechrome: {dangling}: No such file or directory")),
+        "{stderr}"
+    );
+    assert_eq!(
+        files(&followed),
+        [PathBuf::from("a.txt"), PathBuf::from("sub/x.txt")]
+    );
+    let page = std::fs::read(other.join("x.txt")).unwrap();
+    assert_eq!(
+        std::fs::read(followed.join("sub/x.txt")).unwrap(),
+        cleaned(&page)
+    );
+    // `learn` takes the flag too (its short form here).
+    dechrome()
+        .args(["learn", "-L", "--min-docs", "1"])
+        .arg(&input)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("File system loop found"));
+}
+
 #[test]
 fn a_file_deleted_between_discovery_and_reading() {
     let tmp = tempfile::tempdir().unwrap();
@@ -253,7 +315,7 @@ fn a_file_deleted_between_discovery_and_reading() {
         )
         .unwrap();
     }
-    let (docs, errors) = discover(std::slice::from_ref(&input), &[]);
+    let (docs, errors) = discover(std::slice::from_ref(&input), &[], Links::Skip);
     assert!(errors.is_empty());
     assert_eq!(docs.len(), 5);
     let victim = input.join("2.txt");
