@@ -113,15 +113,89 @@ pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Input> {
     let head = buffered.fill_buf()?;
     Ok(match Compression::sniff(head) {
         Compression::None => Box::new(buffered),
-        Compression::Gzip => Box::new(BufReader::with_capacity(
-            1 << 16,
-            flate2::bufread::MultiGzDecoder::new(buffered),
-        )),
+        Compression::Gzip => Box::new(BufReader::with_capacity(1 << 16, Members::new(buffered))),
         Compression::Zstd => Box::new(BufReader::with_capacity(
             1 << 16,
             zstd::stream::read::Decoder::with_buffer(buffered)?,
         )),
     })
+}
+
+/// gzip members read one after another (WET files are many), as `gzip -d`
+/// reads them: the stream may end with zero bytes (the padding of tape and
+/// of some writers), but anything else after the last member is an error,
+/// not text quietly dropped.
+struct Members<R> {
+    state: Between<R>,
+}
+
+/// Where [`Members`] is in the file.
+enum Between<R> {
+    /// Inside a member.
+    Member(Box<flate2::bufread::GzDecoder<R>>),
+    /// After a member: a next one, padding or the end follows.
+    Gap(R),
+    /// Reading zero bytes to the end.
+    Padding(R),
+    /// At the end.
+    End,
+}
+
+impl<R: BufRead> Members<R> {
+    fn new(inner: R) -> Members<R> {
+        Members {
+            state: Between::Member(Box::new(flate2::bufread::GzDecoder::new(inner))),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            self.state = match std::mem::replace(&mut self.state, Between::End) {
+                Between::Member(mut member) => match member.read(buf) {
+                    Ok(0) => Between::Gap(member.into_inner()),
+                    Ok(n) => {
+                        self.state = Between::Member(member);
+                        return Ok(n);
+                    }
+                    Err(e) => {
+                        self.state = Between::Member(member);
+                        return Err(e);
+                    }
+                },
+                Between::Gap(mut inner) => match inner.fill_buf()?.first() {
+                    None => return Ok(0),
+                    Some(0x1f) => Between::Member(Box::new(flate2::bufread::GzDecoder::new(inner))),
+                    Some(0) => Between::Padding(inner),
+                    Some(_) => return Err(trailing_garbage()),
+                },
+                Between::Padding(mut inner) => {
+                    let head = inner.fill_buf()?;
+                    if head.is_empty() {
+                        return Ok(0);
+                    }
+                    let zeros = head.iter().take_while(|&&b| b == 0).count();
+                    if zeros < head.len() {
+                        return Err(trailing_garbage());
+                    }
+                    inner.consume(zeros);
+                    Between::Padding(inner)
+                }
+                Between::End => return Ok(0),
+            };
+        }
+    }
+}
+
+fn trailing_garbage() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "bytes after the last gzip member are not gzip (trailing garbage)",
+    )
 }
 
 /// A compressing writer that must be finished to be complete.
@@ -256,6 +330,38 @@ mod tests {
             .read_to_string(&mut back)
             .unwrap();
         assert_eq!(back, "one\ntwo\n");
+    }
+
+    #[test]
+    fn gzip_may_end_in_zero_padding_but_not_in_anything_else() {
+        let members = |tail: &[u8]| {
+            let mut bytes = Vec::new();
+            for part in ["one\n", "two\n"] {
+                let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
+                out.write_all(part.as_bytes()).unwrap();
+                bytes.extend(out.finish().unwrap());
+            }
+            bytes.extend_from_slice(tail);
+            let mut back = String::new();
+            decompress(Box::new(io::Cursor::new(bytes)))
+                .unwrap()
+                .read_to_string(&mut back)
+                .map(|_| back)
+        };
+        assert_eq!(members(&[0; 1]).unwrap(), "one\ntwo\n");
+        // Padding longer than any buffer.
+        assert_eq!(members(&[0; 200_000]).unwrap(), "one\ntwo\n");
+        for tail in [&b"garbage"[..], b"\0\0\0x"] {
+            let err = members(tail).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{tail:?}: {err}");
+        }
+        // A third member cut short in its header.
+        let err = members(b"\x1f\x8b\x08\0").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
+        assert!(members(b"!")
+            .unwrap_err()
+            .to_string()
+            .contains("trailing garbage"));
     }
 
     #[test]
