@@ -30,8 +30,15 @@ use std::ops::Range;
 pub struct Record {
     /// The version line and header lines, each with its line ending; not the blank line.
     head: Vec<u8>,
+    /// The blank line that ends the head, as read (`\r\n`, or `\n` in a
+    /// file written with bare line feeds).
+    separator: Vec<u8>,
     /// The record block (`Content-Length` bytes).
     pub body: Vec<u8>,
+    /// The two line endings after the block, as read, so a record passes
+    /// through byte for byte (completed in the separator's style at the end
+    /// of a file that lacks them, so that what follows it starts a record).
+    trailer: Vec<u8>,
 }
 
 /// What the reader found next.
@@ -106,17 +113,19 @@ impl Record {
         }
     }
 
-    /// Writes the record: head, blank line, block, and the two-line trailer.
+    /// Writes the record: head, blank line, block, and the two-line trailer,
+    /// with the line endings it was read with.
     pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(&self.head)?;
-        out.write_all(b"\r\n")?;
+        out.write_all(&self.separator)?;
         out.write_all(&self.body)?;
-        out.write_all(b"\r\n\r\n")
+        out.write_all(&self.trailer)
     }
 
     /// The record as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.head.len() + self.body.len() + 6);
+        let len = self.head.len() + self.separator.len() + self.body.len() + self.trailer.len();
+        let mut out = Vec::with_capacity(len);
         self.write_to(&mut out)
             .expect("writing to a Vec cannot fail");
         out
@@ -342,7 +351,9 @@ impl<R: BufRead> Reader<R> {
         };
         let record = Record {
             head,
+            separator: Vec::new(),
             body: Vec::new(),
+            trailer: Vec::new(),
         };
         let Some(length) = record
             .header("Content-Length")
@@ -372,7 +383,8 @@ impl<R: BufRead> Reader<R> {
         for _ in 0..2 {
             let line = self.line()?;
             if line.is_empty() {
-                break;
+                trailer.extend_from_slice(&separator);
+                continue;
             }
             if !is_blank_line(&line) {
                 let mut rest = record.body;
@@ -387,6 +399,8 @@ impl<R: BufRead> Reader<R> {
             }
             trailer.extend_from_slice(&line);
         }
+        record.separator = separator;
+        record.trailer = trailer;
         Ok(Some(Item::Record(record)))
     }
 }
@@ -469,6 +483,36 @@ mod tests {
         assert_eq!(r.kind(), Some("conversion"));
         assert_eq!(r.header("warc-target-uri"), Some("https://example.com/a"));
         assert_eq!(r.text_range(), Some(0..22));
+    }
+
+    #[test]
+    fn records_keep_the_line_endings_they_were_read_with() {
+        // Bare line feeds, as some tools write: read, and written back as read.
+        let lf = "WARC/1.0\nWARC-Type: conversion\nContent-Length: 4\n\nfine\n\n";
+        let crlf = record("conversion", "also fine", "");
+        let file = format!("{lf}{crlf}{lf}");
+        let got = items(file.as_bytes());
+        assert_eq!(got.len(), 3, "{got:?}");
+        let mut out = Vec::new();
+        for item in &got {
+            let Item::Record(r) = item else {
+                panic!("{item:?}")
+            };
+            r.write_to(&mut out).unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), file);
+        // A last record without its trailer gets one in its own style, so
+        // that a record written after it still starts a record.
+        for (cut, whole) in [
+            (&lf[..lf.len() - 2], lf.to_string()),
+            (&lf[..lf.len() - 1], lf.to_string()),
+            (&crlf[..crlf.len() - 4], crlf.clone()),
+        ] {
+            let Item::Record(r) = items(cut.as_bytes()).remove(0) else {
+                panic!("{cut:?}")
+            };
+            assert_eq!(String::from_utf8(r.to_bytes()).unwrap(), whole);
+        }
     }
 
     #[test]
