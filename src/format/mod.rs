@@ -108,9 +108,23 @@ pub fn open(path: Option<&Path>) -> io::Result<Input> {
 }
 
 /// Wraps `raw` in the decompressor its first bytes call for.
-pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Input> {
-    let mut buffered = BufReader::with_capacity(1 << 16, raw);
-    let head = buffered.fill_buf()?;
+pub fn decompress(mut raw: Box<dyn Read + Send>) -> io::Result<Input> {
+    // The first bytes in full, however they trickle in (a slow pipe may
+    // deliver one byte alone): enough for the compression's magic and, as
+    // the first buffer a reader of plain input sees, for a `WARC/` line.
+    let mut head = [0u8; 16];
+    let mut filled = 0;
+    while filled < head.len() {
+        match raw.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let head = &head[..filled];
+    let raw = io::Cursor::new(head.to_vec()).chain(raw);
+    let buffered = BufReader::with_capacity(1 << 16, raw);
     Ok(match Compression::sniff(head) {
         Compression::None => Box::new(buffered),
         Compression::Gzip => Box::new(BufReader::with_capacity(1 << 16, Members::new(buffered))),
@@ -167,12 +181,19 @@ impl<R: BufRead> Read for Members<R> {
                         return Err(e);
                     }
                 },
-                Between::Gap(mut inner) => match inner.fill_buf()?.first() {
-                    None => return Ok(0),
-                    Some(0x1f) => Between::Member(Box::new(flate2::bufread::GzDecoder::new(inner))),
-                    Some(0) => Between::Padding(inner),
-                    Some(_) => return Err(trailing_garbage()),
-                },
+                Between::Gap(mut inner) => {
+                    let head = inner.fill_buf()?;
+                    match (head.first().copied(), head.get(1).copied()) {
+                        (None, _) => return Ok(0),
+                        // (A buffer that ends after 0x1f leaves the second
+                        // magic byte to the decoder's own header check.)
+                        (Some(0x1f), None | Some(0x8b)) => {
+                            Between::Member(Box::new(flate2::bufread::GzDecoder::new(inner)))
+                        }
+                        (Some(0), _) => Between::Padding(inner),
+                        _ => return Err(trailing_garbage()),
+                    }
+                }
                 Between::Padding(mut inner) => {
                     let head = inner.fill_buf()?;
                     if head.is_empty() {
@@ -317,6 +338,36 @@ mod tests {
     }
 
     #[test]
+    fn magic_bytes_that_trickle_in_are_still_recognised() {
+        /// Gives one byte per read, as a slow pipe may.
+        struct Trickle(io::Cursor<Vec<u8>>);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(1);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        for compression in [Compression::Gzip, Compression::Zstd] {
+            let mut out = Output::new(Vec::new(), compression).unwrap();
+            out.write_all(b"text\n").unwrap();
+            let bytes = out.finish().unwrap();
+            let mut back = String::new();
+            decompress(Box::new(Trickle(io::Cursor::new(bytes))))
+                .unwrap()
+                .read_to_string(&mut back)
+                .unwrap();
+            assert_eq!(back, "text\n", "{compression:?}");
+        }
+        // Shorter than any magic: read as it is.
+        let mut back = Vec::new();
+        decompress(Box::new(Trickle(io::Cursor::new(vec![0x1f]))))
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, [0x1f]);
+    }
+
+    #[test]
     fn multi_member_gzip_is_read_whole() {
         let mut bytes = Vec::new();
         for part in ["one\n", "two\n"] {
@@ -351,17 +402,17 @@ mod tests {
         assert_eq!(members(&[0; 1]).unwrap(), "one\ntwo\n");
         // Padding longer than any buffer.
         assert_eq!(members(&[0; 200_000]).unwrap(), "one\ntwo\n");
-        for tail in [&b"garbage"[..], b"\0\0\0x"] {
+        for tail in [&b"garbage"[..], b"\0\0\0x", b"\x1fX"] {
             let err = members(tail).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{tail:?}: {err}");
         }
         // A third member cut short in its header.
         let err = members(b"\x1f\x8b\x08\0").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
-        assert!(members(b"!")
-            .unwrap_err()
-            .to_string()
-            .contains("trailing garbage"));
+        for tail in [&b"!"[..], b"\x1fX"] {
+            let err = members(tail).unwrap_err().to_string();
+            assert!(err.contains("trailing garbage"), "{tail:?}: {err}");
+        }
     }
 
     #[test]
