@@ -107,7 +107,10 @@ pub fn discover(
         .filter_map(|p| p.canonicalize().ok())
         .collect();
     let excluded = |e: &walkdir::DirEntry| {
-        let named = exclude.iter().any(|x| x.file_name() == Some(e.file_name()));
+        // (A link may have any name: with `--follow`, one to the output
+        // directory must not lead back into it.)
+        let named =
+            e.path_is_symlink() || exclude.iter().any(|x| x.file_name() == Some(e.file_name()));
         named && e.path().canonicalize().is_ok_and(|p| exclude.contains(&p))
     };
     let mut docs = Vec::new();
@@ -167,10 +170,14 @@ pub fn discover(
                 Err(err) => {
                     let path = err.path().unwrap_or(path).to_path_buf();
                     // The system's error as it is (walkdir's wrapping repeats
-                    // the path); a loop is walkdir's own.
-                    let source = match err.io_error() {
-                        Some(e) => io::Error::new(e.kind(), e.to_string()),
-                        None => err.into(),
+                    // the path), or the loop a followed link makes.
+                    let source = match (err.io_error(), err.loop_ancestor()) {
+                        (Some(e), _) => io::Error::new(e.kind(), e.to_string()),
+                        (None, Some(ancestor)) => io::Error::other(format!(
+                            "a link back to {}, which it is inside: not followed",
+                            ancestor.display()
+                        )),
+                        (None, None) => err.into(),
                     };
                     errors.push(InputError::Read { path, source });
                 }
@@ -646,8 +653,11 @@ impl<'c> Batch<'c> {
                         .add_document(self.cleaner.matcher(), &d.cleaning, &d.counts)
                 }
                 Event::Malformed { lost, .. } => {
-                    summary.lost += usize::from(*lost);
-                    summary.stats.add_malformed("malformed record")
+                    summary.stats.add_malformed("malformed record");
+                    if *lost {
+                        summary.lost += 1;
+                        summary.stats.add_error("record left out");
+                    }
                 }
                 Event::Failed(e) => {
                     summary.failed += 1;
@@ -838,17 +848,20 @@ impl<'c> Batch<'c> {
             Ok(input) => input,
             Err(e) => return emit(Event::Failed(read_err(e))),
         };
-        // A WARC file asked for as JSONL is converted, not misread.
+        // A WARC file asked for as JSONL is converted, not misread: by its
+        // name (as the plan has it, even when it starts with a damaged
+        // stretch), or by its first bytes (standard input, other names).
         let mut in_format = self.named_format(doc);
         let mut out_format = in_format;
         if in_format != Format::Text {
-            match input.fill_buf() {
-                Ok(head) if head.starts_with(b"WARC/") => {
-                    in_format = Format::Warc;
-                    out_format = self.warc_output_format();
-                }
-                Ok(_) => {}
-                Err(e) => return emit(Event::Failed(read_err(e))),
+            let warc = doc.path().map(Format::from_path) == Some(Format::Warc)
+                || match input.fill_buf() {
+                    Ok(head) => head.starts_with(b"WARC/"),
+                    Err(e) => return emit(Event::Failed(read_err(e))),
+                };
+            if warc {
+                in_format = Format::Warc;
+                out_format = self.warc_output_format();
             }
         }
         let mut reader = match in_format {

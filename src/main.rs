@@ -1,5 +1,15 @@
 //! The `dechrome` binary: parses flags, calls the library, maps the exit code.
 
+/// A message on standard error. Unlike `eprintln!`, which panics, a closed
+/// or full standard error loses the message and nothing else: the exit code
+/// still tells what happened.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod config;
 
@@ -50,14 +60,14 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             if let Some(bad) = e.downcast_ref::<BadRules>() {
-                eprintln!("{bad}");
-                eprintln!(
+                report!("{bad}");
+                report!(
                     "dechrome: {} error(s) in the rules; nothing was processed",
                     bad.0.errors.len()
                 );
                 ExitCode::from(EXIT_RULES)
             } else {
-                eprintln!("dechrome: {e:#}");
+                report!("dechrome: {e:#}");
                 if e.downcast_ref::<OutputFailed>().is_some() {
                     ExitCode::from(EXIT_INPUT)
                 } else {
@@ -132,7 +142,7 @@ fn rules_report(action: RulesCommand, out: &mut Vec<u8>) -> anyhow::Result<ExitC
                     )?,
                     Err(bad) => {
                         failed = true;
-                        eprintln!("{bad}");
+                        report!("{bad}");
                     }
                 }
             }
@@ -168,7 +178,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     let (docs, errors) = discover(&config.paths, &exclude, config.links);
     let mut failed = errors.len();
     for e in &errors {
-        eprintln!("dechrome: {e}");
+        report!("dechrome: {e}");
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
@@ -192,20 +202,22 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     // Cleaned text is streamed to its own buffer so that reports and text never interleave.
     let mut text_out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut failures = errors.len();
+    let mut lost = 0;
     let summary = batch.run(&docs, &mut text_out, |event| {
         progress.event(event);
         match event {
             Event::Failed(e) => {
                 failures += 1;
-                progress.suspend(|| eprintln!("dechrome: {e}"));
+                progress.suspend(|| report!("dechrome: {e}"));
             }
             Event::Malformed {
                 name,
                 record,
                 reason,
-                ..
+                lost: left_out,
             } => {
-                progress.suspend(|| eprintln!("dechrome: {name}:{record}: {reason}"));
+                lost += usize::from(*left_out);
+                progress.suspend(|| report!("dechrome: {name}:{record}: {reason}"));
             }
             Event::Document(doc) => match config.report {
                 Report::Text => {}
@@ -248,7 +260,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     });
     let summary = match summary {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-            let lost = if matches!(config.options.destination, Destination::Directory(_)) {
+            let unwritten = if matches!(config.options.destination, Destination::Directory(_)) {
                 Some("the files of -o were not all written")
             } else if config.options.attributes.is_some() {
                 Some("the attribute files were not all written")
@@ -257,9 +269,10 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
-            let what = match (lost, failures) {
-                (Some(lost), _) => lost.to_string(),
-                (None, n) if n > 0 => format!("{n} input(s) had failed"),
+            let what = match (unwritten, failures, lost) {
+                (Some(unwritten), _, _) => unwritten.to_string(),
+                (None, n, _) if n > 0 => format!("{n} input(s) had failed"),
+                (None, _, n) if n > 0 => format!("{n} damaged record(s) were left out"),
                 _ => return Err(e).context(stdout_failed()),
             };
             return Err(anyhow::Error::msg(OutputFailed(format!(
@@ -281,18 +294,18 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         })?;
     }
     if summary.interrupted {
-        eprintln!("dechrome: interrupted; every file written is complete");
+        report!("dechrome: interrupted; every file written is complete");
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     failed += summary.failed;
     if summary.lost > 0 {
-        eprintln!(
-            "dechrome: {} damaged record(s) left out of the output: its format cannot hold them",
+        report!(
+            "dechrome: {} damaged record(s) left out of the output, whose format cannot hold them",
             summary.lost
         );
     }
     if failed > 0 {
-        eprintln!(
+        report!(
             "dechrome: {failed} input(s) could not be processed; {} documents cleaned",
             summary.stats.documents - summary.stats.malformed
         );
@@ -387,7 +400,7 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     };
     let (docs, errors) = discover(&args.paths, &exclude, links);
     for e in &errors {
-        eprintln!("dechrome: {e}");
+        report!("dechrome: {e}");
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads(args.threads)?)
@@ -438,9 +451,9 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
                 reason,
                 ..
             } => {
-                eprintln!("dechrome: {name}:{record}: {reason}")
+                report!("dechrome: {name}:{record}: {reason}")
             }
-            Event::Failed(e) => eprintln!("dechrome: {e}"),
+            Event::Failed(e) => report!("dechrome: {e}"),
         }
         Ok(())
     })?;
@@ -555,7 +568,7 @@ fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
     }
     dechrome::batch::write_file_atomically(&args.output, trained.model.to_text().as_bytes())
         .with_context(|| OutputFailed(format!("cannot write {}", args.output.display())))?;
-    eprintln!(
+    report!(
         "dechrome: trained on {} pages ({} lines); threshold {:.3}, macro F1 {:.4} on those pages; wrote {}",
         trained.pages,
         trained.lines,

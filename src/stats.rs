@@ -95,7 +95,9 @@ pub struct Stats {
     pub changed: u64,
     /// Documents with text that lost all of it.
     pub emptied: u64,
-    /// Records that could not be cleaned and were passed through unchanged.
+    /// Records that could not be cleaned and were passed through unchanged
+    /// (or, when the output format cannot hold them, left out: counted in
+    /// `errors` as `record left out`).
     pub malformed: u64,
     /// Documents the classifier would have cut by more than `classifier.max-removed`
     /// (kept intact, or only flagged with `classifier.over-removal = flag`).

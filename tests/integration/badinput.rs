@@ -277,7 +277,10 @@ fn links_to_directories_are_walked_only_with_follow_and_loops_reported() {
     let stderr = stderr_of(&assert);
     let link = input.join("loop").display().to_string();
     assert!(
-        stderr.contains(&format!("dechrome: {link}: File system loop found")),
+        stderr.contains(&format!(
+            "dechrome: {link}: a link back to {}, which it is inside",
+            input.display()
+        )),
         "{stderr}"
     );
     let dangling = input.join("nothing").display().to_string();
@@ -294,13 +297,30 @@ fn links_to_directories_are_walked_only_with_follow_and_loops_reported() {
         std::fs::read(followed.join("sub/x.txt")).unwrap(),
         cleaned(&page)
     );
+    // A followed link to the output directory is not read back: a second
+    // run does what the first did.
+    let mirror = tmp.path().join("mirror");
+    std::fs::create_dir(&mirror).unwrap();
+    std::fs::copy(fixtures().join("seeds/002.txt"), mirror.join("y.txt")).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::os::unix::fs::symlink("../out", mirror.join("link")).unwrap();
+    for _ in 0..2 {
+        dechrome()
+            .args(["-L", "-o"])
+            .arg(&out)
+            .arg(&mirror)
+            .assert()
+            .success();
+        assert_eq!(files(&out), [PathBuf::from("y.txt")]);
+    }
     // `learn` takes the flag too (its short form here).
     dechrome()
         .args(["learn", "-L", "--min-docs", "1"])
         .arg(&input)
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("File system loop found"));
+        .stderr(predicate::str::contains("a link back to"));
 }
 
 #[test]
@@ -816,6 +836,21 @@ fn warc_records_with_a_wrong_content_length_pass_through() {
         .arg(&input)
         .assert()
         .code(1);
+    // A file named as WARC is read as WARC even when it starts damaged.
+    let torn = tmp.path().join("torn.warc");
+    std::fs::write(&torn, format!("the tail of a record\r\n\r\n{warc}")).unwrap();
+    let out = tmp.path().join("out");
+    let assert = dechrome()
+        .args(["--format", "jsonl", "-o"])
+        .arg(&out)
+        .arg(&torn)
+        .assert()
+        .code(3);
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("5 damaged record(s) left out"), "{stderr}");
+    let written = std::fs::read_to_string(out.join("torn.warc.jsonl")).unwrap();
+    assert_eq!(written.lines().count(), 3, "{written}");
+    assert!(!out.join("torn.warc").exists());
 }
 
 #[test]

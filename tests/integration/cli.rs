@@ -434,6 +434,25 @@ fn a_closed_stdout_is_quiet_only_when_nothing_else_is_lost() {
     let (code, stderr) = run(&[tmp.path().join("missing.txt").as_os_str(), shard]);
     assert_eq!(code, Some(3));
     assert!(stderr.contains("1 input(s) had failed"), "{stderr}");
+    // WARC to JSONL, its first record damaged and so left out.
+    let warc = tmp.path().join("crawl.warc");
+    let record = |body: &str, length: usize| {
+        format!(
+            "WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: {length}\r\n\r\n{body}\r\n\r\n"
+        )
+    };
+    let mut file = record("Damaged.", 3);
+    for i in 0..20_000 {
+        let body = format!("Skip Navigation\nArticle {i}.\n");
+        file += &record(&body, body.len());
+    }
+    std::fs::write(&warc, file).unwrap();
+    let (code, stderr) = run(&["--format".as_ref(), "jsonl".as_ref(), warc.as_os_str()]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("1 damaged record(s) were left out"),
+        "{stderr}"
+    );
     // A small output, closed before it is written: the same when the pipe
     // breaks at the last flush.
     let page = tmp.path().join("page.txt");
@@ -454,6 +473,24 @@ fn a_closed_stdout_is_quiet_only_when_nothing_else_is_lost() {
         stderr.contains("the statistics were not written"),
         "{stderr}"
     );
+}
+
+/// A full standard error loses the messages, not the run: the exit code
+/// still says what happened (`eprintln!` would panic, exit 101).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stderr_keeps_the_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("page.txt");
+    std::fs::write(&page, "Skip Navigation\nStory.\n").unwrap();
+    let status = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .arg(tmp.path().join("missing.txt"))
+        .arg(&page)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create("/dev/full").unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3));
 }
 
 #[test]
