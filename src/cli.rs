@@ -340,3 +340,12 @@ fn probability(text: &str) -> Result<f32, String> {
         _ => Err(format!("expected a number between 0 and 1, not {text:?}")),
     }
 }
+
+/// What `--follow` asks of input discovery.
+pub fn links(follow: bool) -> dechrome::batch::Links {
+    if follow {
+        dechrome::batch::Links::Follow
+    } else {
+        dechrome::batch::Links::Skip
+    }
+}

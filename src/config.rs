@@ -191,11 +191,7 @@ impl Config {
         Ok(Config {
             cleaner,
             paths,
-            links: if args.follow {
-                Links::Follow
-            } else {
-                Links::Skip
-            },
+            links: crate::cli::links(args.follow),
             options,
             report,
             stats: args.stats,

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser};
 
 use anyhow::Context;
-use dechrome::batch::{discover, Batch, Claim, Destination, Document, DocumentEvent, Event, Links};
+use dechrome::batch::{discover, Batch, Claim, Destination, Document, DocumentEvent, Event};
 use dechrome::explain;
 
 use cli::{Cli, Command, RulesCommand};
@@ -393,12 +393,7 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     use dechrome::learn::{LearnOptions, Learner};
 
     let exclude: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
-    let links = if args.follow {
-        Links::Follow
-    } else {
-        Links::Skip
-    };
-    let (docs, errors) = discover(&args.paths, &exclude, links);
+    let (docs, errors) = discover(&args.paths, &exclude, cli::links(args.follow));
     for e in &errors {
         report!("dechrome: {e}");
     }
