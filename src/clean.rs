@@ -707,6 +707,34 @@ mod tests {
     }
 
     #[test]
+    fn a_line_rule_limited_to_hosts_leaves_the_same_line_to_later_rules() {
+        let mut set = RuleSet::new();
+        set.add_source(
+            "a.rules",
+            "[line host=a.example]\nSubscribe now\n[line host=b.example]\nSubscribe now\n",
+        )
+        .unwrap();
+        set.add_source("c.rules", "[line]\nSubscribe now\n")
+            .unwrap();
+        let cleaner = Cleaner::new(set).unwrap();
+        let doc = b"Subscribe now\nThe story.\n";
+        // The first rule in order that applies to the host removes the line.
+        for (host, origin) in [
+            (Some("www.a.example"), ("a.rules", 2)),
+            (Some("b.example"), ("a.rules", 4)),
+            (Some("c.example"), ("c.rules", 2)),
+            (None, ("c.rules", 2)),
+        ] {
+            let spans = cleaner.clean_for(doc, host).spans;
+            let Cause::Rule(rule) = spans[0].cause else {
+                panic!("{host:?}: {spans:?}")
+            };
+            let rule = &cleaner.matcher().rule(rule).origin;
+            assert_eq!((&*rule.file, rule.line), origin, "{host:?}");
+        }
+    }
+
+    #[test]
     fn specific_rule_wins_inside_head_block() {
         let mut set = RuleSet::new();
         set.add_source(

@@ -115,6 +115,10 @@ pub const DFA_MAX_PATTERNS: usize = 2_000;
 #[derive(Debug)]
 pub struct Matcher {
     line_table: FxHashMap<Vec<u8>, RuleId>,
+    /// Per rule of `line_table` limited to hosts, the later rules for the
+    /// same line: where the first does not apply to a document's host, a
+    /// later one may.
+    line_alternates: FxHashMap<RuleId, Vec<RuleId>>,
     line_max_len: usize,
     guarded: Option<Automaton>,
     guarded_max_words: usize,
@@ -139,6 +143,7 @@ impl Matcher {
         let rules = set.rules();
         let settings = set.settings();
         let mut line_table = FxHashMap::default();
+        let mut line_alternates: FxHashMap<RuleId, Vec<RuleId>> = FxHashMap::default();
         let mut line_max_len = 0;
         let mut guarded = Vec::new();
         let mut guarded_max_words = 0;
@@ -156,8 +161,12 @@ impl Matcher {
                 (Pattern::Regex(_), _) => guarded_regexes.push(id),
                 (Pattern::Literal(p), Action::Line) => {
                     line_max_len = line_max_len.max(p.len());
-                    // The first rule for a phrase keeps it: its origin is the one reported.
-                    line_table.entry(p.to_ascii_lowercase()).or_insert(id);
+                    // The first rule for a phrase keeps it: its origin is the one
+                    // reported. Later ones matter only when host scopes differ.
+                    let first = *line_table.entry(p.to_ascii_lowercase()).or_insert(id);
+                    if first != id && !rules[first].hosts.is_empty() {
+                        line_alternates.entry(first).or_default().push(id);
+                    }
                 }
                 (Pattern::Literal(p), Action::Phrase) => inline.push((p.as_slice(), id)),
                 (Pattern::Literal(p), _) => guarded.push((p.as_slice(), id)),
@@ -191,6 +200,7 @@ impl Matcher {
         Ok(Matcher {
             scoped,
             line_table,
+            line_alternates,
             line_max_len,
             guarded,
             guarded_max_words,
@@ -286,6 +296,15 @@ impl Matcher {
                     start: 0,
                     end: norm.len(),
                 });
+                // In order after the first: the first that applies to the
+                // document's host is the one that removes the line.
+                if let Some(more) = self.line_alternates.get(&rule) {
+                    hits.extend(more.iter().map(|&rule| Hit {
+                        rule,
+                        start: 0,
+                        end: norm.len(),
+                    }));
+                }
             }
         }
         if let Some(auto) = &self.guarded {
