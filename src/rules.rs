@@ -690,6 +690,10 @@ fn rule_regex(
     compile: bool,
 ) -> Result<RuleRegex, (String, Option<String>)> {
     let pattern = if action == Action::Line {
+        // Checked alone first: a pattern that is no regex on its own, such
+        // as `a)|(?:`, would otherwise close the anchoring group and match
+        // every line.
+        parse_regex(text).map_err(|msg| syntax_error(&msg))?;
         format!("^(?:{text})$")
     } else {
         text.to_string()
@@ -835,6 +839,25 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains('^'), "{shown}");
+    }
+
+    #[test]
+    fn a_line_pattern_cannot_break_out_of_its_anchors() {
+        // Wrapped as `^(?:...)$`, these would match every line (or another
+        // pattern than the one written); alone, they are no regex.
+        for pattern in ["foo)|(?:", "x)|(y", "a)?(?:"] {
+            for compile in [true, false] {
+                let mut set = RuleSet::new();
+                let text = format!("[regex:line]\n{pattern}\n");
+                let err = set
+                    .add("t.rules", text.as_bytes(), !compile)
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.starts_with("t.rules:2: invalid regex"), "{err}");
+                // The caret points into the pattern as written.
+                assert!(err.contains(pattern) && !err.contains("^(?:"), "{err}");
+            }
+        }
     }
 
     #[test]
