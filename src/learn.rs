@@ -60,17 +60,20 @@
 //! case count as one; when no form is in most documents, the winner is one of
 //! the frequent ones): when the occurrences differ only in digits and letter
 //! case, that form with each run of digits as `\d+` (`Copyright \d+ Example
-//! Media\.`); when their punctuation differs too, its words joined by `\W+`
-//! (`\W*` where the form has punctuation inside a word), with `\W*` at both
-//! ends (`\W*Share\W+this\W+article\W*`). That loose form misses a variant
-//! whose punctuation sits inside a word where the most frequent form has none
-//! (`e-mail` for `email`), or one that differs by an underscore (a word
-//! character to `\W`).
+//! Media\.`); when their punctuation differs too, its words joined by
+//! `[^\pL\pM\pN]+`, a run of anything but letters, marks and numbers
+//! (`[^\pL\pM\pN]*` where the form has punctuation inside a word), with
+//! `[^\pL\pM\pN]*` at both ends
+//! (`[^\pL\pM\pN]*Share[^\pL\pM\pN]+this[^\pL\pM\pN]+article[^\pL\pM\pN]*`):
+//! what is not a word to the key is not one to the rule either (`\W` would
+//! leave out the underscore, a word character to it). That loose form misses
+//! a variant whose punctuation sits inside a word where the most frequent
+//! form has none (`e-mail` for `email`).
 //!
 //! Candidates are sorted by document count, then by rule text; the output
 //! depends only on the documents and the order they were added in. Lines
 //! counted apart can end up with the same regex (`1` and `12`, both
-//! `\W*\d+\W*`): the rule is written once, under the most frequent line, with
+//! `[^\pL\pM\pN]*\d+[^\pL\pM\pN]*`): the rule is written once, under the most frequent line, with
 //! the others' counts in its comment.
 //!
 //! # Resource usage
@@ -586,7 +589,7 @@ struct Candidate<'a> {
 /// most frequent first.
 ///
 /// Lines counted apart can get the same regex (`1` and `12` are two keys,
-/// both `\W*\d+\W*`): the rule is written once, under the most frequent, and
+/// both `[^\pL\pM\pN]*\d+[^\pL\pM\pN]*`): the rule is written once, under the most frequent, and
 /// its comment lists the document counts of the others.
 fn write_sections(
     out: &mut dyn Write,
@@ -720,7 +723,9 @@ fn digits_regex(form: &str) -> String {
 /// A regex matching `form`'s letters and digits, with any punctuation around
 /// and between its words (see the module docs).
 fn loose_regex(form: &str) -> String {
-    let mut re = String::from(r"\W*");
+    // What [`runs`] does not count as a word: not a letter, mark or number.
+    const GAP: &str = r"[^\pL\pM\pN]";
+    let mut re = format!("{GAP}*");
     // Since the last word: `None`, nothing; `Some(true)`, white space.
     let mut gap = None;
     let mut started = false;
@@ -733,8 +738,8 @@ fn loose_regex(form: &str) -> String {
             Run::Space | Run::Punct => {}
             Run::Word | Run::Digits => {
                 match gap.take() {
-                    Some(true) => re.push_str(r"\W+"),
-                    Some(false) => re.push_str(r"\W*"),
+                    Some(true) => re.push_str(&format!("{GAP}+")),
+                    Some(false) => re.push_str(&format!("{GAP}*")),
                     None => {}
                 }
                 started = true;
@@ -746,7 +751,7 @@ fn loose_regex(form: &str) -> String {
             }
         }
     }
-    re.push_str(r"\W*");
+    re.push_str(&format!("{GAP}*"));
     re
 }
 
@@ -1134,7 +1139,7 @@ mod tests {
                     "Share this article:",
                 ],
                 Some("Share this article:"),
-                r"\W*Share\W+this\W+article\W*",
+                r"[^\pL\pM\pN]*Share[^\pL\pM\pN]+this[^\pL\pM\pN]+article[^\pL\pM\pN]*",
             ),
             (
                 &[
@@ -1144,7 +1149,18 @@ mod tests {
                     "Don't miss 7,500 deals!",
                 ],
                 Some("Don't miss 3,000 deals!"),
-                r"\W*Don\W*t\W+miss\W+\d+\W*\d+\W+deals\W*",
+                r"[^\pL\pM\pN]*Don[^\pL\pM\pN]*t[^\pL\pM\pN]+miss[^\pL\pM\pN]+\d+[^\pL\pM\pN]*\d+[^\pL\pM\pN]+deals[^\pL\pM\pN]*",
+            ),
+            (
+                // The underscore is no word character to the key: nor to the rule.
+                &[
+                    "Related_Posts:",
+                    "Related__Posts",
+                    "Related_Posts:",
+                    "Related_Posts:",
+                ],
+                Some("Related_Posts:"),
+                r"[^\pL\pM\pN]*Related[^\pL\pM\pN]*Posts[^\pL\pM\pN]*",
             ),
             (
                 &["Café Olé", "CAFÉ OLÉ", "Café Olé", "Café Olé"],
@@ -1197,7 +1213,9 @@ mod tests {
         }
         let rules = rules_of(&learner);
         assert!(
-            rules.contains("#   as in: Share this.\n\\W*Share\\W+this\\W*\n"),
+            rules.contains(
+                "#   as in: Share this.\n[^\\pL\\pM\\pN]*Share[^\\pL\\pM\\pN]+this[^\\pL\\pM\\pN]*\n"
+            ),
             "{rules}"
         );
     }
