@@ -611,6 +611,11 @@ fn unescape(line: &str) -> String {
 }
 
 fn parse_header(line: &str) -> Result<Section, String> {
+    // A comment may follow the header: `[line]  # why`.
+    let line = match line.find(']') {
+        Some(end) if line[end + 1..].trim_start().starts_with('#') => &line[..=end],
+        _ => line,
+    };
     let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
         return Err(format!("a section header must end with `]`: `{line}`"));
     };
@@ -965,6 +970,17 @@ mod tests {
         }
         let set = parse("[regex:line]\n[|\u{2022}]\n").unwrap();
         assert!(set.rules()[0].is_regex());
+        // A comment after a header, as README.md writes them.
+        let set = parse("[line]   # drop it\nA\n[contains max-words=3] # short ones\nB\n").unwrap();
+        let actions: Vec<(Action, &str)> = set
+            .rules()
+            .iter()
+            .map(|r| (r.action, r.origin.text.as_str()))
+            .collect();
+        assert_eq!(actions, [(Action::Line, "A"), (Action::Contains, "B")]);
+        // Not after an unknown section's name: that line is a phrase.
+        let set = parse("[line]\n[Advertisement] # not a header\n").unwrap();
+        assert_eq!(set.rules()[0].origin.text, "[Advertisement] # not a header");
     }
 
     #[test]
