@@ -59,7 +59,8 @@ pub fn describe(matcher: &Matcher, cause: Cause) -> String {
 }
 
 /// Writes one entry per removed span of `doc` (blank-line layout spans are
-/// left out): `NAME:LINE: cause`, then the removed text, shortened. With
+/// left out): `NAME:LINE: cause`, then the removed text, shortened (quoted
+/// when it is only white space). With
 /// `styled`, ANSI styles are written (wrap the writer in an
 /// `anstream::AutoStream` to strip them where colour is unwanted).
 pub fn write(
@@ -84,33 +85,41 @@ pub fn write(
             .enumerate()
             .filter(|(_, l)| !crate::normalize::is_blank(l))
             .collect();
-        let Some(&(first_idx, first_text)) = text_lines.first() else {
-            continue;
-        };
         let base = line_of(span.start);
-        let first = base + first_idx;
-        let last = base + text_lines.last().map_or(first_idx, |&(i, _)| i);
-        let lines = if last > first {
-            format!("{first}-{last}")
-        } else {
-            first.to_string()
+        let (lines, preview, more) = match (text_lines.first(), text_lines.last()) {
+            (Some(&(first_idx, first_text)), Some(&(last_idx, _))) => {
+                let (first, last) = (base + first_idx, base + last_idx);
+                let lines = if last > first {
+                    format!("{first}-{last}")
+                } else {
+                    first.to_string()
+                };
+                let text = String::from_utf8_lossy(first_text);
+                let text = text.trim();
+                let mut preview: String = text.chars().take(PREVIEW_CHARS).collect();
+                if text.chars().count() > PREVIEW_CHARS {
+                    preview.push('…');
+                }
+                let more = match text_lines.len() - 1 {
+                    0 => String::new(),
+                    1 => " (+1 line)".to_string(),
+                    n => format!(" (+{n} lines)"),
+                };
+                (lines, preview, more)
+            }
+            // Only white space (a rule's cut between words, say): shown
+            // quoted, so that it is seen.
+            _ => {
+                let text = String::from_utf8_lossy(removed);
+                let quoted: String = format!("{text:?}").chars().take(PREVIEW_CHARS).collect();
+                (base.to_string(), quoted, " (white space)".to_string())
+            }
         };
         writeln!(
             out,
             "{loc}{name}:{lines}:{loc:#} {cause_style}{}{cause_style:#}",
             describe(matcher, span.cause)
         )?;
-        let text = String::from_utf8_lossy(first_text);
-        let text = text.trim();
-        let mut preview: String = text.chars().take(PREVIEW_CHARS).collect();
-        if text.chars().count() > PREVIEW_CHARS {
-            preview.push('…');
-        }
-        let more = match text_lines.len() - 1 {
-            0 => String::new(),
-            1 => " (+1 line)".to_string(),
-            n => format!(" (+{n} lines)"),
-        };
         writeln!(out, "    {removed_style}- {preview}{removed_style:#}{more}")?;
     }
     Ok(())

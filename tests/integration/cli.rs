@@ -48,6 +48,25 @@ fn explain_names_the_rule_that_removed_skip_navigation() {
     );
 }
 
+/// Every removal is listed, even one of white space alone (quoted).
+#[test]
+fn explain_shows_removals_of_white_space() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("ws.rules");
+    std::fs::write(&rules, "[regex:phrase]\n\\s+\n").unwrap();
+    let out = dechrome()
+        .args(["--no-default-rules", "--no-classifier", "--explain", "-r"])
+        .arg(&rules)
+        .write_stdin("a line  with spaces\n")
+        .success_stdout();
+    let entries: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("<stdin>:1:"))
+        .collect();
+    assert_eq!(entries.len(), 3, "{out}");
+    assert!(out.contains("    - \"  \" (white space)"), "{out}");
+}
+
 #[test]
 fn explain_colours_only_when_asked() {
     dechrome()
