@@ -572,7 +572,8 @@ impl RuleSet {
 /// class, say); a phrase or regex that looks like a header is written `\[...]`
 /// or `(?:[...])`.
 fn is_header(line: &str) -> bool {
-    let Some(inner) = line.strip_prefix('[') else {
+    // (`[ line ]` is `[line]`: spaces inside the brackets are allowed.)
+    let Some(inner) = line.strip_prefix('[').map(str::trim_start) else {
         return false;
     };
     let name_end = inner
@@ -642,12 +643,17 @@ fn parse_header(line: &str) -> Result<Section, String> {
             ))
         }
     };
+    let mut seen: Vec<&str> = Vec::new();
     for option in words {
         let Some((key, value)) = option.split_once('=') else {
             return Err(format!(
                 "expected `option=value` in the header, found `{option}`"
             ));
         };
+        if seen.contains(&key) {
+            return Err(format!("option `{key}` is given twice in `[{name}]`"));
+        }
+        seen.push(key);
         match (&mut section, key) {
             (
                 Section::Rules {
@@ -675,6 +681,12 @@ fn parse_header(line: &str) -> Result<Section, String> {
                     if host.is_empty() || host.contains(['/', ':', ' ']) {
                         return Err(format!(
                             "`host` takes host names separated by commas, found `{value}`"
+                        ));
+                    }
+                    if host.contains('*') {
+                        return Err(format!(
+                            "`host` takes no wildcards: a host's subdomains are included (`host={}`)",
+                            host.trim_start_matches(['*', '.'])
                         ));
                     }
                     hosts.push(host);
@@ -960,6 +972,8 @@ mod tests {
             ("[regex:tail within=30%]", true),
             ("[nosuch]", true),
             ("[line", true),
+            ("[ line ]", true),
+            ("[ contains max-words=3 ]   # spaced", true),
             ("[|\u{2022}/]", false),
             ("[a-z]+ words", false),
             ("[0-9]{4}", false),
@@ -978,6 +992,14 @@ mod tests {
             .map(|r| (r.action, r.origin.text.as_str()))
             .collect();
         assert_eq!(actions, [(Action::Line, "A"), (Action::Contains, "B")]);
+        // Spaces inside the brackets.
+        let set = parse("[contains]\nA\n[ line ]\nB\n").unwrap();
+        assert_eq!(set.rules()[1].action, Action::Line);
+        // Options once each; no wildcard hosts (subdomains are included).
+        for bad in ["[tail within=10% within=20%]", "[line host=*.example.com]"] {
+            let err = parse(&format!("{bad}\nx\n")).unwrap_err().to_string();
+            assert!(err.starts_with("t.rules:1: "), "{err}");
+        }
         // Not after an unknown section's name: that line is a phrase.
         let set = parse("[line]\n[Advertisement] # not a header\n").unwrap();
         assert_eq!(set.rules()[0].origin.text, "[Advertisement] # not a header");
