@@ -283,8 +283,11 @@ impl<W: Write> Write for Output<W> {
 /// The host of a URL (`https://user@www.Example.com:8080/x` gives
 /// `www.example.com`), if it has one.
 pub fn url_host(url: &str) -> Option<String> {
+    // `//host/path` has no scheme; a backslash ends the host as a slash
+    // does (as browsers read `https://a.net\@b.com/`: the host is a.net).
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next()?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let authority = rest.split(['/', '\\', '?', '#']).next()?;
     let host = authority.rsplit('@').next()?;
     let host = if host.starts_with('[') {
         host.split(']').next().map(|h| &h[1..])?
@@ -425,6 +428,8 @@ mod tests {
             ("http://user:pw@example.org:8080/", Some("example.org")),
             ("example.net/path", Some("example.net")),
             ("https://[::1]:80/", Some("::1")),
+            ("//cdn.example.com/x", Some("cdn.example.com")),
+            ("https://evil.net\\@example.com/", Some("evil.net")),
             ("", None),
         ];
         for (url, host) in cases {
