@@ -153,7 +153,7 @@ pub struct RulesArgs {
     /// The precision-versus-recall knob of the line classifier, in log-odds:
     /// positive removes more (precision), negative keeps more (recall); 0 is the
     /// tuned default. Same as `classifier.bias` in [settings].
-    #[arg(long, value_name = "B", global = true, allow_hyphen_values = true)]
+    #[arg(long, value_name = "B", global = true, allow_hyphen_values = true, value_parser = finite)]
     pub bias: Option<f64>,
 
     /// Rules and detectors only, without the line classifier: two to three
@@ -331,6 +331,14 @@ pub enum RulesCommand {
     },
     /// Print the embedded default rules.
     Show,
+}
+
+/// A finite number (not NaN or infinite).
+fn finite(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("expected a finite number, not {text:?}")),
+    }
 }
 
 /// A probability strictly between 0 and 1.
