@@ -477,16 +477,17 @@ fn shift(spans: &[Span], base: usize) -> Vec<Span> {
 }
 
 /// Widens a cut inside a line so that it takes one side's white space with
-/// it: "a CUT b" becomes "a b", not "a  b".
+/// it: "a CUT b" becomes "a b", not "a  b" (white space as matching sees
+/// it: no-break and other Unicode spaces too).
 fn absorb_space(line: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
-    let is_space = |b: u8| b == b' ' || b == b'\t';
-    if end < line.len() && is_space(line[end]) {
-        while end < line.len() && is_space(line[end]) {
-            end += 1;
+    use crate::normalize::{space_at, space_before};
+    if end < line.len() && space_at(line, end).is_some() {
+        while let Some(len) = (end < line.len()).then(|| space_at(line, end)).flatten() {
+            end += len;
         }
     } else {
-        while start > 0 && is_space(line[start - 1]) {
-            start -= 1;
+        while let Some(len) = space_before(line, start) {
+            start -= len;
         }
     }
     (start, end)
@@ -693,6 +694,24 @@ mod tests {
         ];
         for (doc, want) in cases {
             assert_eq!(clean(&rules, doc), want, "doc {doc:?}");
+        }
+    }
+
+    #[test]
+    fn a_cut_takes_one_side_of_any_white_space_with_it() {
+        let mut set = RuleSet::new();
+        set.add_source("t.rules", "[phrase]\n(AP)\n").unwrap();
+        let cleaner = Cleaner::new(set).unwrap();
+        for (doc, want) in [
+            ("A (AP) B\n", "A B\n"),
+            ("A\u{a0}(AP)\u{a0}B\n", "A\u{a0}B\n"),
+            ("A\u{2009}\u{a0}(AP)\u{3000}B\n", "A\u{2009}\u{a0}B\n"),
+            ("A\u{2009}(AP)\n", "A\n"),
+            ("A\u{a0} (AP)\n", "A\n"),
+            ("(AP)\u{a0}A\n", "A\n"),
+        ] {
+            let out = cleaner.clean(doc.as_bytes()).apply(doc.as_bytes());
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{doc:?}");
         }
     }
 

@@ -55,6 +55,20 @@ fn classify(line: &[u8], i: usize) -> Fold {
     }
 }
 
+/// The length of the white space character at `line[i]` (one that
+/// [`normalize`] folds into a space), if there is one.
+pub(crate) fn space_at(line: &[u8], i: usize) -> Option<usize> {
+    match classify(line, i) {
+        Fold::Space(len) => Some(len),
+        _ => None,
+    }
+}
+
+/// The length of the white space character that ends `line[..end]`, if one does.
+pub(crate) fn space_before(line: &[u8], end: usize) -> Option<usize> {
+    (1..=end.min(3)).find(|&len| space_at(line, end - len) == Some(len))
+}
+
 /// True when `normalize` would return the line unchanged. A fast check that
 /// lets the common line (words and single spaces, no character to fold)
 /// skip copying: two passes without early exits, which the compiler
