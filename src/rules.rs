@@ -677,7 +677,7 @@ fn parse_header(line: &str) -> Result<Section, String> {
             ) => *within = Some(parse_share(value)?),
             (Section::Rules { hosts, .. }, "host") => {
                 for host in value.split(',') {
-                    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+                    let host = host.trim().trim_end_matches('.').to_lowercase();
                     if host.is_empty() || host.contains(['/', ':', ' ']) {
                         return Err(format!(
                             "`host` takes host names separated by commas, found `{value}`"
@@ -1000,6 +1000,9 @@ mod tests {
             let err = parse(&format!("{bad}\nx\n")).unwrap_err().to_string();
             assert!(err.starts_with("t.rules:1: "), "{err}");
         }
+        // Host names in any case, as `url_host` gives them: lower case.
+        let set = parse("[line host=BÜCHER.de]\nx\n").unwrap();
+        assert!(set.rules()[0].applies_to(Some("www.bücher.de")));
         // Not after an unknown section's name: that line is a phrase.
         let set = parse("[line]\n[Advertisement] # not a header\n").unwrap();
         assert_eq!(set.rules()[0].origin.text, "[Advertisement] # not a header");

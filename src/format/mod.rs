@@ -294,7 +294,7 @@ pub fn url_host(url: &str) -> Option<String> {
     } else {
         host.split(':').next()?
     };
-    (!host.is_empty()).then(|| host.trim_end_matches('.').to_ascii_lowercase())
+    (!host.is_empty()).then(|| host.trim_end_matches('.').to_lowercase())
 }
 
 #[cfg(test)]
@@ -429,6 +429,7 @@ mod tests {
             ("example.net/path", Some("example.net")),
             ("https://[::1]:80/", Some("::1")),
             ("//cdn.example.com/x", Some("cdn.example.com")),
+            ("https://BÜCHER.de/", Some("bücher.de")),
             ("https://evil.net\\@example.com/", Some("evil.net")),
             ("", None),
         ];
