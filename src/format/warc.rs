@@ -460,6 +460,18 @@ mod tests {
         Reader::new(bytes).map(Result::unwrap).collect()
     }
 
+    /// The records of `items` written back, one after another.
+    fn written(items: &[Item]) -> String {
+        let mut out = Vec::new();
+        for item in items {
+            let Item::Record(r) = item else {
+                panic!("{item:?}")
+            };
+            r.write_to(&mut out).unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
     #[test]
     fn reads_and_writes_records_unchanged() {
         let file = format!(
@@ -469,14 +481,7 @@ mod tests {
         );
         let got = items(file.as_bytes());
         assert_eq!(got.len(), 2);
-        let mut out = Vec::new();
-        for item in &got {
-            let Item::Record(r) = item else {
-                panic!("{item:?}")
-            };
-            r.write_to(&mut out).unwrap();
-        }
-        assert_eq!(String::from_utf8(out).unwrap(), file);
+        assert_eq!(written(&got), file);
         let Item::Record(r) = &got[1] else {
             unreachable!()
         };
@@ -493,14 +498,7 @@ mod tests {
         let file = format!("{lf}{crlf}{lf}");
         let got = items(file.as_bytes());
         assert_eq!(got.len(), 3, "{got:?}");
-        let mut out = Vec::new();
-        for item in &got {
-            let Item::Record(r) = item else {
-                panic!("{item:?}")
-            };
-            r.write_to(&mut out).unwrap();
-        }
-        assert_eq!(String::from_utf8(out).unwrap(), file);
+        assert_eq!(written(&got), file);
         // A last record without its trailer gets one in its own style, so
         // that a record written after it still starts a record.
         for (cut, whole) in [
