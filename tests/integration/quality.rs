@@ -175,6 +175,36 @@ fn no_classifier_runs_the_rules_alone_whatever_the_rules_files_say() {
     }
 }
 
+#[test]
+fn the_over_removal_guard_keeps_a_document_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("guard.rules");
+    // Only the classifier; everything looks like chrome at this bias, and a
+    // 0% guard keeps the page whole.
+    std::fs::write(
+        &rules,
+        "[settings]\nclassifier = on\nclassifier.max-removed = 0%\nclassifier.bias = 30\n",
+    )
+    .unwrap();
+    let stats = tmp.path().join("stats.json");
+    let out = dechrome()
+        .arg("--no-default-rules")
+        .arg("-r")
+        .arg(&rules)
+        .arg("--stats")
+        .arg(&stats)
+        .write_stdin(MENU_AND_PROSE)
+        .success_stdout();
+    assert_eq!(out, MENU_AND_PROSE);
+    let stats: Value = serde_json::from_str(&std::fs::read_to_string(stats).unwrap()).unwrap();
+    assert_eq!(stats["over_removal_guarded"], 1);
+    assert!(stats["rules"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .all(|k| !k.starts_with("classifier")));
+}
+
 /// Twelve gold pages under `dir/pages`: a menu, a two-sentence story, a footer.
 fn gold_pages(dir: &std::path::Path) -> std::path::PathBuf {
     let pages = dir.join("pages");
