@@ -108,31 +108,69 @@ pub fn open(path: Option<&Path>) -> io::Result<Input> {
 }
 
 /// Wraps `raw` in the decompressor its first bytes call for.
-pub fn decompress(mut raw: Box<dyn Read + Send>) -> io::Result<Input> {
-    // The first bytes in full, however they trickle in (a slow pipe may
-    // deliver one byte alone): enough for the compression's magic and, as
-    // the first buffer a reader of plain input sees, for a `WARC/` line.
+pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Input> {
+    let (head, raw) = primed(raw);
+    let buffered = BufReader::with_capacity(1 << 16, raw);
+    let decoded: Box<dyn Read + Send> = match Compression::sniff(&head) {
+        Compression::None => return Ok(Box::new(buffered)),
+        Compression::Gzip => Box::new(Members::new(buffered)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+    };
+    // The decoded stream's first bytes in full too: a stored (level 0)
+    // gzip member may give them a byte at a time.
+    let (_, decoded) = primed(decoded);
+    Ok(Box::new(BufReader::with_capacity(1 << 16, decoded)))
+}
+
+/// The first 16 bytes of `raw` (fewer at its end or before an error) read
+/// in full, however they trickle in (a slow pipe may deliver one byte
+/// alone), and a reader that gives them again, then the rest. They are then
+/// the first buffer a reader sees: enough for the compression's magic and a
+/// `WARC/` line. An error while reading them comes after them, where the
+/// reader met it, so that what came before is still read.
+fn primed(mut raw: Box<dyn Read + Send>) -> (Vec<u8>, Box<dyn Read + Send>) {
     let mut head = [0u8; 16];
     let mut filled = 0;
+    let mut error = None;
     while filled < head.len() {
         match raw.read(&mut head[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
         }
     }
-    let head = &head[..filled];
-    let raw = io::Cursor::new(head.to_vec()).chain(raw);
-    let buffered = BufReader::with_capacity(1 << 16, raw);
-    Ok(match Compression::sniff(head) {
-        Compression::None => Box::new(buffered),
-        Compression::Gzip => Box::new(BufReader::with_capacity(1 << 16, Members::new(buffered))),
-        Compression::Zstd => Box::new(BufReader::with_capacity(
-            1 << 16,
-            zstd::stream::read::Decoder::with_buffer(buffered)?,
-        )),
-    })
+    let head = head[..filled].to_vec();
+    let again = Primed {
+        head: io::Cursor::new(head.clone()),
+        error,
+        rest: raw,
+    };
+    (head, Box::new(again))
+}
+
+/// What [`primed`] read, given again, then its error if it met one, then
+/// the rest.
+struct Primed {
+    head: io::Cursor<Vec<u8>>,
+    error: Option<io::Error>,
+    rest: Box<dyn Read + Send>,
+}
+
+impl Read for Primed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.head.read(buf)?;
+        if n > 0 || buf.is_empty() {
+            return Ok(n);
+        }
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.rest.read(buf),
+        }
+    }
 }
 
 /// gzip members read one after another (WET files are many), as `gzip -d`
@@ -151,7 +189,7 @@ enum Between<R> {
     Gap(R),
     /// Reading zero bytes to the end.
     Padding(R),
-    /// At the end.
+    /// Only while the state changes ([`Members::take`]).
     End,
 }
 
@@ -163,38 +201,55 @@ impl<R: BufRead> Members<R> {
     }
 }
 
+impl<R: BufRead> Members<R> {
+    /// The state, leaving [`Between::End`] in its place for a moment.
+    fn take(&mut self) -> Between<R> {
+        std::mem::replace(&mut self.state, Between::End)
+    }
+}
+
 impl<R: BufRead> Read for Members<R> {
+    /// An error leaves the state as it was, so a read tried again (after
+    /// `Interrupted`, say) goes on from the same place.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
         loop {
-            self.state = match std::mem::replace(&mut self.state, Between::End) {
-                Between::Member(mut member) => match member.read(buf) {
-                    Ok(0) => Between::Gap(member.into_inner()),
-                    Ok(n) => {
-                        self.state = Between::Member(member);
+            match &mut self.state {
+                Between::Member(member) => {
+                    let n = member.read(buf)?;
+                    if n > 0 {
                         return Ok(n);
                     }
-                    Err(e) => {
-                        self.state = Between::Member(member);
-                        return Err(e);
-                    }
-                },
-                Between::Gap(mut inner) => {
+                    let Between::Member(member) = self.take() else {
+                        unreachable!("in a member")
+                    };
+                    self.state = Between::Gap(member.into_inner());
+                }
+                Between::Gap(inner) => {
                     let head = inner.fill_buf()?;
                     match (head.first().copied(), head.get(1).copied()) {
                         (None, _) => return Ok(0),
                         // (A buffer that ends after 0x1f leaves the second
                         // magic byte to the decoder's own header check.)
                         (Some(0x1f), None | Some(0x8b)) => {
-                            Between::Member(Box::new(flate2::bufread::GzDecoder::new(inner)))
+                            let Between::Gap(inner) = self.take() else {
+                                unreachable!("between members")
+                            };
+                            let member = flate2::bufread::GzDecoder::new(inner);
+                            self.state = Between::Member(Box::new(member));
                         }
-                        (Some(0), _) => Between::Padding(inner),
+                        (Some(0), _) => {
+                            let Between::Gap(inner) = self.take() else {
+                                unreachable!("between members")
+                            };
+                            self.state = Between::Padding(inner);
+                        }
                         _ => return Err(trailing_garbage()),
                     }
                 }
-                Between::Padding(mut inner) => {
+                Between::Padding(inner) => {
                     let head = inner.fill_buf()?;
                     if head.is_empty() {
                         return Ok(0);
@@ -204,10 +259,9 @@ impl<R: BufRead> Read for Members<R> {
                         return Err(trailing_garbage());
                     }
                     inner.consume(zeros);
-                    Between::Padding(inner)
                 }
                 Between::End => return Ok(0),
-            };
+            }
         }
     }
 }
@@ -371,6 +425,66 @@ mod tests {
     }
 
     #[test]
+    fn a_read_tried_again_between_members_goes_on() {
+        /// Gives the first `boundary` bytes, then `Interrupted` once, then the rest.
+        struct Flaky {
+            data: io::Cursor<Vec<u8>>,
+            boundary: u64,
+            interrupted: bool,
+        }
+        impl Read for Flaky {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let at = self.data.position();
+                if at == self.boundary && !self.interrupted {
+                    self.interrupted = true;
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                let room = if at < self.boundary {
+                    (self.boundary - at) as usize
+                } else {
+                    buf.len()
+                };
+                let n = buf.len().min(room);
+                self.data.read(&mut buf[..n])
+            }
+        }
+        let mut bytes = Vec::new();
+        let mut boundary = 0;
+        for part in ["one\n", "two\n"] {
+            let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
+            out.write_all(part.as_bytes()).unwrap();
+            bytes.extend(out.finish().unwrap());
+            if part == "one\n" {
+                // Where the second member starts.
+                boundary = bytes.len() as u64;
+            }
+        }
+        let flaky = Flaky {
+            data: io::Cursor::new(bytes),
+            boundary,
+            interrupted: false,
+        };
+        let mut back = String::new();
+        decompress(Box::new(flaky))
+            .unwrap()
+            .read_to_string(&mut back)
+            .unwrap();
+        assert_eq!(back, "one\ntwo\n");
+    }
+
+    #[test]
+    fn a_stored_gzip_shows_its_first_bytes_at_once() {
+        // Level 0 stores the bytes; the decoder may then give them a few at
+        // a time, and a WARC file must still be seen as one.
+        let warc = b"WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(warc).unwrap();
+        let bytes = gz.finish().unwrap();
+        let mut input = decompress(Box::new(io::Cursor::new(bytes))).unwrap();
+        assert!(input.fill_buf().unwrap().starts_with(b"WARC/1.0"));
+    }
+
+    #[test]
     fn multi_member_gzip_is_read_whole() {
         let mut bytes = Vec::new();
         for part in ["one\n", "two\n"] {
@@ -409,6 +523,18 @@ mod tests {
             let err = members(tail).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{tail:?}: {err}");
         }
+        // What comes before the garbage is read first, line by line.
+        let mut bytes = Vec::new();
+        let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
+        out.write_all(b"x\n").unwrap();
+        bytes.extend(out.finish().unwrap());
+        bytes.extend_from_slice(b"garbage");
+        let mut input = decompress(Box::new(io::Cursor::new(bytes))).unwrap();
+        let mut line = String::new();
+        input.read_line(&mut line).unwrap();
+        assert_eq!(line, "x\n");
+        let err = input.read_line(&mut line).unwrap_err();
+        assert!(err.to_string().contains("trailing garbage"), "{err}");
         // A third member cut short in its header.
         let err = members(b"\x1f\x8b\x08\0").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{err}");
