@@ -572,17 +572,29 @@ impl RuleSet {
 /// class, say); a phrase or regex that looks like a header is written `\[...]`
 /// or `(?:[...])`.
 fn is_header(line: &str) -> bool {
-    // (`[ line ]` is `[line]`: spaces inside the brackets are allowed.)
-    let Some(inner) = line.strip_prefix('[').map(str::trim_start) else {
+    let Some(inner) = line.strip_prefix('[') else {
         return false;
     };
-    let name_end = inner
+    // Spaces may come before a known section's name (`[ line ]`); before
+    // another word the line is a phrase (`[ Photo ]`).
+    let trimmed = inner.trim_start();
+    let spaced = trimmed.len() < inner.len();
+    let name_end = trimmed
         .find(|c: char| !(c.is_ascii_alphabetic() || c == ':' || c == '-'))
-        .unwrap_or(inner.len());
-    let name = &inner[..name_end];
-    let name_ends_well = matches!(inner[name_end..].chars().next(), Some(' ' | ']') | None);
+        .unwrap_or(trimmed.len());
+    let name = &trimmed[..name_end];
+    let name_ends_well = matches!(trimmed[name_end..].chars().next(), Some(' ' | ']') | None);
     let known = SECTIONS.contains(&name);
-    !name.is_empty() && name_ends_well && (line.ends_with(']') || known)
+    let closed = without_comment(line).ends_with(']');
+    !name.is_empty() && name_ends_well && (known || (closed && !spaced))
+}
+
+/// A header line without the comment that may follow it (`[line]  # why`).
+fn without_comment(line: &str) -> &str {
+    match line.find(']') {
+        Some(end) if line[end + 1..].trim_start().starts_with('#') => &line[..=end],
+        _ => line,
+    }
 }
 
 /// Every section name.
@@ -612,11 +624,7 @@ fn unescape(line: &str) -> String {
 }
 
 fn parse_header(line: &str) -> Result<Section, String> {
-    // A comment may follow the header: `[line]  # why`.
-    let line = match line.find(']') {
-        Some(end) if line[end + 1..].trim_start().starts_with('#') => &line[..=end],
-        _ => line,
-    };
+    let line = without_comment(line);
     let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
         return Err(format!("a section header must end with `]`: `{line}`"));
     };
@@ -650,7 +658,8 @@ fn parse_header(line: &str) -> Result<Section, String> {
                 "expected `option=value` in the header, found `{option}`"
             ));
         };
-        if seen.contains(&key) {
+        // (`host` adds hosts each time it is given.)
+        if seen.contains(&key) && key != "host" {
             return Err(format!("option `{key}` is given twice in `[{name}]`"));
         }
         seen.push(key);
@@ -974,6 +983,8 @@ mod tests {
             ("[line", true),
             ("[ line ]", true),
             ("[ contains max-words=3 ]   # spaced", true),
+            ("[lnie] # a typo", true),
+            ("[ Photo ]", false),
             ("[|\u{2022}/]", false),
             ("[a-z]+ words", false),
             ("[0-9]{4}", false),
@@ -1003,9 +1014,13 @@ mod tests {
         // Host names in any case, as `url_host` gives them: lower case.
         let set = parse("[line host=BÜCHER.de]\nx\n").unwrap();
         assert!(set.rules()[0].applies_to(Some("www.bücher.de")));
-        // Not after an unknown section's name: that line is a phrase.
-        let set = parse("[line]\n[Advertisement] # not a header\n").unwrap();
-        assert_eq!(set.rules()[0].origin.text, "[Advertisement] # not a header");
+        // `host` given twice adds to the hosts.
+        let set = parse("[line host=a.example host=b.example]\nx\n").unwrap();
+        assert!(set.rules()[0].applies_to(Some("b.example")));
+        assert!(set.rules()[0].applies_to(Some("a.example")));
+        // A bracketed phrase with spaces, not a section's name, is a phrase.
+        let set = parse("[line]\n[ Photo ]\n").unwrap();
+        assert_eq!(set.rules()[0].origin.text, "[ Photo ]");
     }
 
     #[test]
