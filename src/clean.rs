@@ -477,16 +477,24 @@ fn shift(spans: &[Span], base: usize) -> Vec<Span> {
 }
 
 /// Widens a cut inside a line so that it takes one side's white space with
-/// it: "a CUT b" becomes "a b", not "a  b" (white space as matching sees
-/// it: no-break and other Unicode spaces too).
+/// it: "a CUT b" becomes "a b", not "a  b". Spaces as matching sees them
+/// (no-break and other Unicode spaces too), but not the carriage returns,
+/// vertical tabs and form feeds it also folds: those break lines and pages.
 fn absorb_space(line: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     use crate::normalize::{space_at, space_before};
-    if end < line.len() && space_at(line, end).is_some() {
-        while let Some(len) = (end < line.len()).then(|| space_at(line, end)).flatten() {
+    let breaks = |b: u8| matches!(b, b'\r' | 0x0b | 0x0c);
+    let after = |end: usize| {
+        (end < line.len() && !breaks(line[end]))
+            .then(|| space_at(line, end))
+            .flatten()
+    };
+    let before = |start: usize| space_before(line, start).filter(|_| !breaks(line[start - 1]));
+    if after(end).is_some() {
+        while let Some(len) = after(end) {
             end += len;
         }
     } else {
-        while let Some(len) = space_before(line, start) {
+        while let Some(len) = before(start) {
             start -= len;
         }
     }
@@ -709,6 +717,9 @@ mod tests {
             ("A\u{2009}(AP)\n", "A\n"),
             ("A\u{a0} (AP)\n", "A\n"),
             ("(AP)\u{a0}A\n", "A\n"),
+            // A bare carriage return or a form feed breaks a line: kept.
+            ("One (AP)\rTwo\n", "One\rTwo\n"),
+            ("One\x0c(AP) Two\n", "One\x0cTwo\n"),
         ] {
             let out = cleaner.clean(doc.as_bytes()).apply(doc.as_bytes());
             assert_eq!(String::from_utf8(out).unwrap(), want, "{doc:?}");
