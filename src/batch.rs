@@ -737,6 +737,22 @@ impl<'c> Batch<'c> {
         }
     }
 
+    /// What `doc` is read as and written as. A file named as WARC is WARC
+    /// (even when it starts with a damaged stretch), and so is any input
+    /// whose first bytes are a WARC version line (`starts_as_warc`: standard
+    /// input, other names; the plan, made before reading, passes `false`),
+    /// unless `--format text` says otherwise. WARC is converted when
+    /// `--format` asks for JSONL.
+    fn formats(&self, doc: &Document, starts_as_warc: bool) -> (Format, Format) {
+        let named = self.named_format(doc);
+        let named_warc = doc.path().map(Format::from_path) == Some(Format::Warc);
+        if named != Format::Text && (named_warc || starts_as_warc) {
+            (Format::Warc, self.warc_output_format())
+        } else {
+            (named, named)
+        }
+    }
+
     /// The path of `doc`'s output relative to the output directory, read as
     /// `in_format` and written as `out_format` (a converted WARC gets the
     /// new format's extension).
@@ -791,13 +807,7 @@ impl<'c> Batch<'c> {
             if let Some(id) = &id {
                 plan.inputs.entry(id.clone()).or_insert(index);
             }
-            let named = self.named_format(doc);
-            let (in_format, out_format) = match doc.path().map(Format::from_path) {
-                Some(Format::Warc) if named != Format::Text => {
-                    (Format::Warc, self.warc_output_format())
-                }
-                _ => (named, named),
-            };
+            let (in_format, out_format) = self.formats(doc, false);
             let relative = self.relative(doc, in_format, out_format);
             let destinations = self.destinations(doc, &relative, in_format);
             for (role, dest) in Role::ALL.into_iter().zip(destinations) {
@@ -848,22 +858,13 @@ impl<'c> Batch<'c> {
             Ok(input) => input,
             Err(e) => return emit(Event::Failed(read_err(e))),
         };
-        // A WARC file asked for as JSONL is converted, not misread: by its
-        // name (as the plan has it, even when it starts with a damaged
-        // stretch), or by its first bytes (standard input, other names).
-        let mut in_format = self.named_format(doc);
-        let mut out_format = in_format;
-        if in_format != Format::Text {
-            let warc = doc.path().map(Format::from_path) == Some(Format::Warc)
-                || match input.fill_buf() {
-                    Ok(head) => head.starts_with(b"WARC/"),
-                    Err(e) => return emit(Event::Failed(read_err(e))),
-                };
-            if warc {
-                in_format = Format::Warc;
-                out_format = self.warc_output_format();
-            }
-        }
+        // A WARC file asked for as JSONL is converted, not misread.
+        let starts_as_warc = self.named_format(doc) != Format::Text
+            && match input.fill_buf() {
+                Ok(head) => head.starts_with(b"WARC/"),
+                Err(e) => return emit(Event::Failed(read_err(e))),
+            };
+        let (in_format, out_format) = self.formats(doc, starts_as_warc);
         let mut reader = match in_format {
             Format::Text => UnitReader::Text(Some(input)),
             Format::Jsonl => UnitReader::Jsonl { input, line: 0 },
@@ -1182,6 +1183,8 @@ impl<'c> Batch<'c> {
                         done.fatal = Some(format!("record {number}: {reason}"));
                     }
                     // Converted to JSONL, a damaged stretch has nowhere to go.
+                    // (With `--strict` it fails its input: this event is
+                    // then not emitted.)
                     let lost = out_format != Format::Warc
                         && self.options.destination != Destination::Nowhere;
                     let reason = match lost {

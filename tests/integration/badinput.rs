@@ -830,6 +830,15 @@ fn warc_records_with_a_wrong_content_length_pass_through() {
     let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert_eq!(out.lines().count(), 3, "the three good records: {out}");
     assert!(out.lines().all(|l| l.contains(STORY)), "{out}");
+    // With --strict the damaged record fails its input: not counted again as left out.
+    let assert = dechrome()
+        .args(["--strict", "--format", "jsonl"])
+        .arg(&input)
+        .assert()
+        .code(3);
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("record 2: Content-Length"), "{stderr}");
+    assert!(!stderr.contains("left out"), "{stderr}");
     // Nothing is written in --check, so nothing is lost.
     dechrome()
         .args(["--check", "--format", "jsonl"])
