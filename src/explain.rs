@@ -111,7 +111,9 @@ pub fn write(
             // quoted, so that it is seen.
             _ => {
                 let text = String::from_utf8_lossy(removed);
-                let quoted: String = format!("{text:?}").chars().take(PREVIEW_CHARS).collect();
+                let shown: String = text.chars().take(PREVIEW_CHARS).collect();
+                let cut = if shown.len() < text.len() { "…" } else { "" };
+                let quoted = format!("{shown:?}{cut}");
                 (base.to_string(), quoted, " (white space)".to_string())
             }
         };
