@@ -583,9 +583,18 @@ fn is_header(line: &str) -> bool {
         .find(|c: char| !(c.is_ascii_alphabetic() || c == ':' || c == '-'))
         .unwrap_or(trimmed.len());
     let name = &trimmed[..name_end];
-    let name_ends_well = matches!(trimmed[name_end..].chars().next(), Some(' ' | ']') | None);
+    let name_ends_well = trimmed[name_end..]
+        .chars()
+        .next()
+        .is_none_or(|c| c == ']' || c.is_whitespace());
     let known = SECTIONS.contains(&name);
-    let closed = without_comment(line).ends_with(']');
+    // A comment after `[name]` makes a header only of a name that looks
+    // like a section's (a typo is then reported): `[A-Z] #\d+` stays a regex.
+    let section_like = name.len() >= 4
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b':' || b == b'-');
+    let closed = line.ends_with(']') || (section_like && without_comment(line).ends_with(']'));
     !name.is_empty() && name_ends_well && (known || (closed && !spaced))
 }
 
@@ -694,8 +703,7 @@ fn parse_header(line: &str) -> Result<Section, String> {
                     }
                     if host.contains('*') {
                         return Err(format!(
-                            "`host` takes no wildcards: a host's subdomains are included (`host={}`)",
-                            host.trim_start_matches(['*', '.'])
+                            "`host` takes no wildcards, found `{value}`: a host's subdomains are included"
                         ));
                     }
                     hosts.push(host);
@@ -985,6 +993,10 @@ mod tests {
             ("[ contains max-words=3 ]   # spaced", true),
             ("[lnie] # a typo", true),
             ("[ Photo ]", false),
+            ("[ line\t]", true),
+            ("[line\thost=a.example]", true),
+            ("[A-Z] #\\d+", false),
+            ("[Photo] # 1", false),
             ("[|\u{2022}/]", false),
             ("[a-z]+ words", false),
             ("[0-9]{4}", false),
