@@ -107,8 +107,11 @@ pub fn write(
                 };
                 (lines, preview, more)
             }
-            // Only white space (a rule's cut between words, say): shown
-            // quoted, so that it is seen.
+            // Blank lines of a block (a head or tail removed): silent, as
+            // blank lines ride along elsewhere.
+            _ if removed.contains(&b'\n') => continue,
+            // Only white space inside a line (a rule's cut between words,
+            // say): shown quoted, so that it is seen.
             _ => {
                 let text = String::from_utf8_lossy(removed);
                 let shown: String = text.chars().take(PREVIEW_CHARS).collect();

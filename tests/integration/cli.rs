@@ -65,6 +65,19 @@ fn explain_shows_removals_of_white_space() {
         .collect();
     assert_eq!(entries.len(), 3, "{out}");
     assert!(out.contains("    - \"  \" (white space)"), "{out}");
+    // Blank lines removed with a block are not listed.
+    std::fs::write(&rules, "[line]\nNav\n[head]\nMenu\n").unwrap();
+    let out = dechrome()
+        .args(["--no-default-rules", "--no-classifier", "--explain", "-r"])
+        .arg(&rules)
+        .write_stdin("\n\nNav\n\n\nMenu\nStory one two three.\n")
+        .success_stdout();
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("<stdin>:")).count(),
+        2,
+        "{out}"
+    );
+    assert!(!out.contains("white space"), "{out}");
 }
 
 #[test]
