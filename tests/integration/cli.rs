@@ -53,30 +53,24 @@ fn explain_names_the_rule_that_removed_skip_navigation() {
 fn explain_shows_removals_of_white_space() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = tmp.path().join("ws.rules");
-    std::fs::write(&rules, "[regex:phrase]\n\\s+\n").unwrap();
-    let out = dechrome()
-        .args(["--no-default-rules", "--no-classifier", "--explain", "-r"])
-        .arg(&rules)
-        .write_stdin("a line  with spaces\n")
-        .success_stdout();
-    let entries: Vec<&str> = out
-        .lines()
-        .filter(|l| l.starts_with("<stdin>:1:"))
-        .collect();
-    assert_eq!(entries.len(), 3, "{out}");
+    // The explanation of `doc` under `rules` alone, and its entries.
+    let explain = |rules_text: &str, doc: &str| -> (String, usize) {
+        std::fs::write(&rules, rules_text).unwrap();
+        let out = dechrome()
+            .args(["--no-default-rules", "--no-classifier", "--explain", "-r"])
+            .arg(&rules)
+            .write_stdin(doc.to_string())
+            .success_stdout();
+        let entries = out.lines().filter(|l| l.starts_with("<stdin>:")).count();
+        (out, entries)
+    };
+    let (out, entries) = explain("[regex:phrase]\n\\s+\n", "a line  with spaces\n");
+    assert_eq!(entries, 3, "{out}");
     assert!(out.contains("    - \"  \" (white space)"), "{out}");
     // Blank lines removed with a block are not listed.
-    std::fs::write(&rules, "[line]\nNav\n[head]\nMenu\n").unwrap();
-    let out = dechrome()
-        .args(["--no-default-rules", "--no-classifier", "--explain", "-r"])
-        .arg(&rules)
-        .write_stdin("\n\nNav\n\n\nMenu\nStory one two three.\n")
-        .success_stdout();
-    assert_eq!(
-        out.lines().filter(|l| l.starts_with("<stdin>:")).count(),
-        2,
-        "{out}"
-    );
+    let doc = "\n\nNav\n\n\nMenu\nStory one two three.\n";
+    let (out, entries) = explain("[line]\nNav\n[head]\nMenu\n", doc);
+    assert_eq!(entries, 2, "{out}");
     assert!(!out.contains("white space"), "{out}");
 }
 
