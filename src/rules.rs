@@ -728,7 +728,15 @@ fn rule_regex(
         // as `a)|(?:`, would otherwise close the anchoring group and match
         // every line.
         parse_regex(text).map_err(|msg| syntax_error(&msg))?;
-        format!("^(?:{text})$")
+        let anchored = format!("^(?:{text})$");
+        if parse_regex(&anchored).is_ok() {
+            anchored
+        } else {
+            // Valid alone but not wrapped: a verbose-mode (`(?x)`) comment
+            // at the end ate the closing `)$`. A line feed ends the comment,
+            // and in verbose mode it matches nothing.
+            format!("^(?:{text}\n)$")
+        }
     } else {
         text.to_string()
     };
@@ -892,6 +900,17 @@ mod tests {
                 assert!(err.contains(pattern) && !err.contains("^(?:"), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn a_verbose_line_pattern_may_end_in_a_comment() {
+        let rules =
+            "[settings]\nclassifier = off\n[regex:line]\n(?x) Share \\s this  # share line\n";
+        let set = parse(rules).unwrap();
+        let cleaner = crate::Cleaner::new(set).unwrap();
+        let doc = b"Share this\nShare this and more\n";
+        let out = cleaner.clean(doc).apply(doc);
+        assert_eq!(out, b"Share this and more\n");
     }
 
     #[test]
