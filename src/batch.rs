@@ -438,6 +438,8 @@ struct Outputs<'a> {
 struct Sink {
     out: Output<tempfile::NamedTempFile>,
     dest: PathBuf,
+    /// The permissions the file takes when committed (its input's).
+    permissions: Option<fs::Permissions>,
     _listed: Listed,
 }
 
@@ -471,11 +473,15 @@ pub fn exit_removing_temporary_files(code: i32) -> ! {
 }
 
 impl Sink {
-    /// A sink for `dest`. The temporary file is made with the permissions
-    /// of `like` (the input, whose permissions the output takes), or of any
-    /// new file (0666 less the umask) when there is none: never wider than
+    /// A sink for `dest`, which takes `permissions` (its input's) when
+    /// committed. The temporary file is made with them, or with any new
+    /// file's (0666 less the umask) when there are none: never wider than
     /// the file it becomes.
-    fn create(dest: PathBuf, compression: Compression, like: Option<&Path>) -> io::Result<Sink> {
+    fn create(
+        dest: PathBuf,
+        compression: Compression,
+        permissions: Option<fs::Permissions>,
+    ) -> io::Result<Sink> {
         let parent = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -484,11 +490,8 @@ impl Sink {
         #[cfg(unix)]
         let mode = {
             use std::os::unix::fs::PermissionsExt;
-            like.and_then(|p| fs::metadata(p).ok())
-                .map_or(0o666, |m| m.permissions().mode() & 0o777)
+            permissions.as_ref().map_or(0o666, |p| p.mode() & 0o777)
         };
-        #[cfg(not(unix))]
-        let _ = like;
         let temp = || {
             let mut builder = tempfile::Builder::new();
             builder.prefix(".dechrome-").suffix(".tmp");
@@ -517,15 +520,16 @@ impl Sink {
         Ok(Sink {
             out: Output::new(tmp, compression)?,
             dest,
+            permissions,
             _listed: listed,
         })
     }
 
-    fn commit(self, permissions_from: Option<&Path>) -> io::Result<()> {
+    fn commit(self) -> io::Result<()> {
         let tmp = self.out.finish()?;
-        if let Some(meta) = permissions_from.and_then(|p| fs::metadata(p).ok()) {
+        if let Some(permissions) = self.permissions {
             // Best effort: a file system without permissions still gets the text.
-            let _ = tmp.as_file().set_permissions(meta.permissions());
+            let _ = tmp.as_file().set_permissions(permissions);
         }
         tmp.persist(&self.dest).map_err(|e| e.error)?;
         Ok(())
@@ -882,10 +886,17 @@ impl<'c> Batch<'c> {
                 }
             }
         }
+        // The input's permissions, read once for both its files.
+        let permissions = doc
+            .path()
+            .filter(|_| output_dest.is_some() || attributes_dest.is_some())
+            .and_then(|p| fs::metadata(p).ok())
+            .map(|m| m.permissions());
         let mut sinks = [None, None];
         for (sink, dest) in sinks.iter_mut().zip([output_dest, attributes_dest]) {
             if let Some(dest) = dest {
-                match Sink::create(dest.clone(), Compression::from_path(&dest), doc.path()) {
+                let compression = Compression::from_path(&dest);
+                match Sink::create(dest.clone(), compression, permissions.clone()) {
                     Ok(created) => *sink = Some(created),
                     Err(source) => {
                         return emit(Event::Failed(InputError::Write { path: dest, source }))
@@ -980,7 +991,7 @@ impl<'c> Batch<'c> {
         } = out;
         for s in [sink, attributes].into_iter().flatten() {
             let dest = s.dest.clone();
-            if let Err(source) = s.commit(doc.path()) {
+            if let Err(source) = s.commit() {
                 return emit(Event::Failed(InputError::Write { path: dest, source }));
             }
         }
@@ -1378,7 +1389,7 @@ pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     let mut sink = Sink::create(dest.to_path_buf(), Compression::None, None)?;
     sink.out.write_all(bytes)?;
-    sink.commit(None)
+    sink.commit()
 }
 
 #[cfg(test)]
@@ -1393,8 +1404,13 @@ mod tests {
         let input = dir.path().join("private.txt");
         fs::write(&input, "secret").unwrap();
         fs::set_permissions(&input, fs::Permissions::from_mode(0o600)).unwrap();
-        let sink =
-            Sink::create(dir.path().join("out.txt"), Compression::None, Some(&input)).unwrap();
+        let permissions = fs::metadata(&input).unwrap().permissions();
+        let sink = Sink::create(
+            dir.path().join("out.txt"),
+            Compression::None,
+            Some(permissions),
+        )
+        .unwrap();
         let temporary = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -1403,7 +1419,7 @@ mod tests {
         let mode = fs::metadata(&temporary).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert!(TEMPORARY.lock().unwrap().contains(&temporary));
-        sink.commit(Some(&input)).unwrap();
+        sink.commit().unwrap();
         assert!(
             !TEMPORARY.lock().unwrap().contains(&temporary),
             "listed after commit"

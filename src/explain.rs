@@ -95,11 +95,8 @@ pub fn write(
                     first.to_string()
                 };
                 let text = String::from_utf8_lossy(first_text);
-                let text = text.trim();
-                let mut preview: String = text.chars().take(PREVIEW_CHARS).collect();
-                if text.chars().count() > PREVIEW_CHARS {
-                    preview.push('…');
-                }
+                let (shown, cut) = shortened(text.trim());
+                let preview = format!("{shown}{cut}");
                 let more = match text_lines.len() - 1 {
                     0 => String::new(),
                     1 => " (+1 line)".to_string(),
@@ -114,8 +111,7 @@ pub fn write(
             // say): shown quoted, so that it is seen.
             _ => {
                 let text = String::from_utf8_lossy(removed);
-                let shown: String = text.chars().take(PREVIEW_CHARS).collect();
-                let cut = if shown.len() < text.len() { "…" } else { "" };
+                let (shown, cut) = shortened(&text);
                 let quoted = format!("{shown:?}{cut}");
                 (base.to_string(), quoted, " (white space)".to_string())
             }
@@ -128,6 +124,15 @@ pub fn write(
         writeln!(out, "    {removed_style}- {preview}{removed_style:#}{more}")?;
     }
     Ok(())
+}
+
+/// The first [`PREVIEW_CHARS`] characters of `text`, and `…` when that
+/// leaves some out.
+fn shortened(text: &str) -> (&str, &'static str) {
+    match text.char_indices().nth(PREVIEW_CHARS) {
+        Some((end, _)) => (&text[..end], "…"),
+        None => (text, ""),
+    }
 }
 
 /// Writes one JSON object per removed span (layout spans included, so the

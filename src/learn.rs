@@ -728,7 +728,8 @@ fn loose_regex(form: &str) -> String {
     // What [`runs`] does not count as a word: not a word character, or
     // connector punctuation (`_`), which `\w` would count.
     const GAP: &str = r"[\W\p{Pc}]";
-    let mut re = format!("{GAP}*");
+    let mut re = String::from(GAP);
+    re.push('*');
     // Since the last word: `None`, nothing; `Some(true)`, white space.
     let mut gap = None;
     let mut started = false;
@@ -741,8 +742,8 @@ fn loose_regex(form: &str) -> String {
             Run::Space | Run::Punct => {}
             Run::Word | Run::Digits => {
                 match gap.take() {
-                    Some(true) => re.push_str(&format!("{GAP}+")),
-                    Some(false) => re.push_str(&format!("{GAP}*")),
+                    Some(true) => re.extend([GAP, "+"]),
+                    Some(false) => re.extend([GAP, "*"]),
                     None => {}
                 }
                 started = true;
@@ -754,7 +755,7 @@ fn loose_regex(form: &str) -> String {
             }
         }
     }
-    re.push_str(&format!("{GAP}*"));
+    re.extend([GAP, "*"]);
     re
 }
 

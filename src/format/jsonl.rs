@@ -100,10 +100,19 @@ impl<'a> Fields<'a> {
 
 fn describe(e: &serde_json::Error) -> String {
     let msg = e.to_string();
-    // serde_json appends " at line 1 column N"; keep the column, the line is ours.
+    // Keep the column; the line is ours.
+    match position(&msg) {
+        (what, Some(col)) => format!("invalid JSON at column {col}: {what}"),
+        (_, None) => format!("invalid JSON: {msg}"),
+    }
+}
+
+/// A serde_json message without the " at line 1 column N" it appends, and
+/// that column.
+fn position(msg: &str) -> (&str, Option<&str>) {
     match msg.rsplit_once(" at line 1 column ") {
-        Some((what, col)) => format!("invalid JSON at column {col}: {what}"),
-        None => format!("invalid JSON: {msg}"),
+        Some((what, col)) => (what, Some(col)),
+        None => (msg, None),
     }
 }
 
@@ -137,11 +146,9 @@ impl Record {
             .ok_or_else(|| format!("no `{}` field", keys.text))?;
         let text = serde_json::from_str::<String>(raw_text.get()).map_err(|e| {
             if raw_text.get().starts_with('"') {
-                // serde_json's " at line 1 column N" counts within the field.
+                // The column counts within the field: left out.
                 let e = e.to_string();
-                let what = e
-                    .rsplit_once(" at line 1 column ")
-                    .map_or(e.as_str(), |(w, _)| w);
+                let (what, _) = position(&e);
                 format!("the `{}` field is not a valid string: {what}", keys.text)
             } else {
                 format!("the `{}` field is not a string", keys.text)

@@ -199,9 +199,7 @@ impl<R: BufRead> Members<R> {
             state: Between::Member(Box::new(flate2::bufread::GzDecoder::new(inner))),
         }
     }
-}
 
-impl<R: BufRead> Members<R> {
     /// The state, leaving [`Between::End`] in its place for a moment.
     fn take(&mut self) -> Between<R> {
         std::mem::replace(&mut self.state, Between::End)
