@@ -75,8 +75,9 @@
 //! Candidates are sorted by document count, then by rule text; the output
 //! depends only on the documents and the order they were added in. Lines
 //! counted apart can end up with the same regex (`1` and `12`, both
-//! `[\W\p{Pc}]*\d+[\W\p{Pc}]*`): the rule is written once, under the most frequent line, with
-//! the others' counts in its comment.
+//! `[\W\p{Pc}]*\d+[\W\p{Pc}]*`), or with regexes that differ only in letter case, which match
+//! alike (`Page \d+` and `PAGE \d+`): the rule is written once, in the form of the most
+//! frequent line, with the others' counts in its comment.
 //!
 //! # Resource usage
 //!
@@ -94,6 +95,7 @@
 //! a very large corpus can be missed; the output's header says how many lines
 //! were forgotten.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -604,11 +606,12 @@ fn write_sections(
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.form.cmp(b.form))
     });
-    // Rule text to the document counts of the lines it also stands for.
-    let mut also: HashMap<&str, Vec<u32>> = HashMap::new();
+    // Rule (as it matches) to the document counts of the lines it also
+    // stands for.
+    let mut also: HashMap<(bool, Cow<'_, str>), Vec<u32>> = HashMap::new();
     let mut unique = Vec::with_capacity(candidates.len());
     for c in &candidates {
-        match also.entry(&c.rule) {
+        match also.entry(matching(c)) {
             MapEntry::Occupied(mut seen) => seen.get_mut().push(c.docs),
             MapEntry::Vacant(new) => {
                 new.insert(Vec::new());
@@ -631,7 +634,7 @@ fn write_sections(
             if regex {
                 writeln!(out, "#   as in: {}", one_line(c.form))?;
             }
-            let others = &also[c.rule.as_str()];
+            let others = &also[&matching(c)];
             if !others.is_empty() {
                 const SHOWN: usize = 5;
                 let mut counts: Vec<String> =
@@ -654,6 +657,32 @@ fn write_sections(
         }
     }
     Ok(())
+}
+
+/// What `c`'s rule matches, as a key: a regex matches without regard to
+/// letter case, so two regexes that differ only in case (`Page \d+` and
+/// `PAGE \d+`, from lines whose most frequent forms differ in case) are one
+/// rule. Letters are folded one for one (a letter whose lower case is more
+/// than one character stays), as the regex crate folds them; an escape such
+/// as `\W` folds alike in both.
+fn matching<'c>(c: &'c Candidate) -> (bool, Cow<'c, str>) {
+    let rule = if c.regex && c.rule.chars().any(char::is_uppercase) {
+        Cow::Owned(
+            c.rule
+                .chars()
+                .map(|ch| {
+                    let mut lower = ch.to_lowercase();
+                    match (lower.next(), lower.next()) {
+                        (Some(one), None) => one,
+                        _ => ch,
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(c.rule.as_str())
+    };
+    (c.regex, rule)
 }
 
 fn plural(n: u32) -> &'static str {
@@ -1244,6 +1273,27 @@ mod tests {
         assert!(
             rules.contains(
                 "#   and for 1 more line counted apart, in 3 documents\nPage \\d+ of \\d+\n"
+            ),
+            "{rules}"
+        );
+    }
+
+    #[test]
+    fn regexes_that_differ_only_in_case_give_one_rule() {
+        let mut learner = Learner::new(options(2, 1, 5));
+        let pages = [
+            "Page 1 of 12\nPAGE 10 OF 3\nPage 1 of 12\n",
+            "Page 2 of 12\nPAGE 11 OF 3\n",
+            "Page 3 of 12\n",
+        ];
+        for (n, page) in pages.iter().enumerate() {
+            learner.add(page.as_bytes(), None, &format!("doc{n}"));
+        }
+        let rules = rules_of(&learner);
+        assert_eq!(rule_lines(&rules), [r"Page \d+ of \d+"], "{rules}");
+        assert!(
+            rules.contains(
+                "#   and for 1 more line counted apart, in 2 documents\nPage \\d+ of \\d+\n"
             ),
             "{rules}"
         );
