@@ -158,6 +158,37 @@ pub struct Rule {
     pub origin: Origin,
 }
 
+/// A host name in the one form that rules and URLs are compared in: lower
+/// case, without a trailing dot, and every punycode label (`xn--...`)
+/// decoded, so that `host=bücher.de` and a URL's `xn--bcher-kva.de` (as
+/// WARC files usually carry it) are the same host. A label that is not valid
+/// punycode, or decodes to ASCII alone, stays as it is.
+///
+/// ```
+/// use dechrome::rules::host_name;
+///
+/// assert_eq!(host_name("WWW.XN--BCHER-KVA.DE."), "www.bücher.de");
+/// assert_eq!(host_name("Bücher.de"), "bücher.de");
+/// ```
+pub fn host_name(host: &str) -> String {
+    let host = host.trim_end_matches('.').to_lowercase();
+    if !host.contains("xn--") {
+        return host;
+    }
+    let labels: Vec<String> = host
+        .split('.')
+        .map(|label| {
+            label
+                .strip_prefix("xn--")
+                .and_then(idna::punycode::decode_to_string)
+                // (A label that decodes to ASCII alone is no IDNA label.)
+                .filter(|name| !name.is_ascii())
+                .map_or_else(|| label.to_string(), |name| name.to_lowercase())
+        })
+        .collect();
+    labels.join(".")
+}
+
 impl Rule {
     /// True when the rule applies to a document from `host`: an unscoped rule
     /// applies everywhere; a scoped one to its hosts and their subdomains, and
@@ -695,7 +726,7 @@ fn parse_header(line: &str) -> Result<Section, String> {
             ) => *within = Some(parse_share(value)?),
             (Section::Rules { hosts, .. }, "host") => {
                 for host in value.split(',') {
-                    let host = host.trim().trim_end_matches('.').to_lowercase();
+                    let host = host_name(host.trim());
                     if host.is_empty() || host.contains(['/', ':', ' ']) {
                         return Err(format!(
                             "`host` takes host names separated by commas, found `{value}`"
@@ -1042,9 +1073,12 @@ mod tests {
             let err = parse(&format!("{bad}\nx\n")).unwrap_err().to_string();
             assert!(err.starts_with("t.rules:1: "), "{err}");
         }
-        // Host names in any case, as `url_host` gives them: lower case.
+        // Host names in any case, as `url_host` gives them: lower case, and
+        // punycode decoded, whichever form the rule is written in.
         let set = parse("[line host=BÜCHER.de]\nx\n").unwrap();
         assert!(set.rules()[0].applies_to(Some("www.bücher.de")));
+        let set = parse("[line host=XN--BCHER-KVA.de]\nx\n").unwrap();
+        assert_eq!(set.rules()[0].hosts, ["bücher.de"]);
         // `host` given twice adds to the hosts.
         let set = parse("[line host=a.example host=b.example]\nx\n").unwrap();
         assert!(set.rules()[0].applies_to(Some("b.example")));

@@ -346,7 +346,7 @@ pub fn url_host(url: &str) -> Option<String> {
     } else {
         host.split(':').next()?
     };
-    (!host.is_empty()).then(|| host.trim_end_matches('.').to_lowercase())
+    (!host.is_empty()).then(|| crate::rules::host_name(host))
 }
 
 #[cfg(test)]
@@ -554,6 +554,10 @@ mod tests {
             ("https://[::1]:80/", Some("::1")),
             ("//cdn.example.com/x", Some("cdn.example.com")),
             ("https://BÜCHER.de/", Some("bücher.de")),
+            ("https://www.xn--bcher-kva.de/", Some("www.bücher.de")),
+            ("https://xn--p1ai.XN--P1AI/", Some("рф.рф")),
+            ("https://xn--.example/", Some("xn--.example")),
+            ("https://xn--zz-.example/", Some("xn--zz-.example")),
             ("https://evil.net\\@example.com/", Some("evil.net")),
             ("", None),
         ];

@@ -322,13 +322,15 @@ fn host_scoped_rules_follow_the_record_url() {
     let rules = tmp.path().join("site.rules");
     std::fs::write(
         &rules,
-        "[contains host=nationaljournal.com]\nNational Journal\n",
+        "[contains host=nationaljournal.com,bücher.de]\nNational Journal\n",
     )
     .unwrap();
     let jsonl = [
         r#"{"text":"Story.\nA National Journal notice","meta":{"url":"https://www.nationaljournal.com/s/1"}}"#,
         r#"{"text":"Story.\nA National Journal notice","meta":{"url":"https://example.com/s/1"}}"#,
         r#"{"text":"Story.\nA National Journal notice"}"#,
+        // An international host as WARC files carry it: punycode.
+        r#"{"text":"Story.\nA National Journal notice","meta":{"url":"https://www.xn--bcher-kva.de/s/1"}}"#,
     ]
     .join("\n");
     let out = dechrome()
@@ -350,7 +352,8 @@ fn host_scoped_rules_follow_the_record_url() {
         [
             "Story.",
             "Story.\nA National Journal notice",
-            "Story.\nA National Journal notice"
+            "Story.\nA National Journal notice",
+            "Story."
         ]
     );
 }
