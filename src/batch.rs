@@ -229,6 +229,11 @@ pub struct Options {
     pub attributes: Option<AttributesOut>,
     /// Events carry the original and cleaned text (for explanations and diffs).
     pub keep_text: bool,
+    /// Each record is cleaned and written as soon as it is read, and the
+    /// stream flushed after it, instead of in batches: for a program that
+    /// writes a record and waits for its result (`--line-buffered`).
+    /// Records are then not cleaned side by side.
+    pub line_buffered: bool,
 }
 
 /// One cleaned document.
@@ -368,21 +373,26 @@ enum UnitReader {
 }
 
 impl UnitReader {
-    /// Reads up to [`BATCH_RECORDS`] units and about `max_bytes` (the unit
-    /// that reaches it is the last); empty at the end of the input. A read
+    /// Reads up to `max_units` units and about `max_bytes` (the unit that
+    /// reaches it is the last); empty at the end of the input. A read
     /// error ends the batch: the units read whole before it come with it,
     /// so that what reaches the stream before an input fails does not
     /// depend on where batches end (nor on the thread count, which sets
     /// their size). An output file of a failed input is not kept.
-    fn next_batch(&mut self, max_bytes: usize) -> (Vec<Unit>, Option<io::Error>) {
+    fn next_batch(&mut self, max_units: usize, max_bytes: usize) -> (Vec<Unit>, Option<io::Error>) {
         let mut units = Vec::new();
-        let error = self.read_units(&mut units, max_bytes).err();
+        let error = self.read_units(&mut units, max_units, max_bytes).err();
         (units, error)
     }
 
-    fn read_units(&mut self, units: &mut Vec<Unit>, max_bytes: usize) -> io::Result<()> {
+    fn read_units(
+        &mut self,
+        units: &mut Vec<Unit>,
+        max_units: usize,
+        max_bytes: usize,
+    ) -> io::Result<()> {
         let mut bytes = 0;
-        while units.len() < BATCH_RECORDS && bytes < max_bytes {
+        while units.len() < max_units && bytes < max_bytes {
             let unit = match self {
                 UnitReader::Text(input) => match input.take() {
                     Some(mut input) => {
@@ -913,8 +923,11 @@ impl<'c> Batch<'c> {
         // With more than one thread, batch N is cleaned on the pool while
         // this thread writes batch N - 1 and reads batch N + 1, so a slow
         // reader or writer (gzip) does not leave the pool idle. One thread
-        // means one thread: everything in turn.
-        let overlap = self.threads() > 1 && in_format != Format::Text;
+        // means one thread: everything in turn. Line-buffered, a record is
+        // written before the next is read: batches of one, in turn.
+        let line_buffered = self.options.line_buffered;
+        let overlap = self.threads() > 1 && in_format != Format::Text && !line_buffered;
+        let max_units = if line_buffered { 1 } else { BATCH_RECORDS };
         let max_bytes = if self.threads() == 1 {
             SERIAL_BATCH_BYTES
         } else if overlap {
@@ -922,7 +935,7 @@ impl<'c> Batch<'c> {
         } else {
             BATCH_BYTES
         };
-        let mut next = reader.next_batch(max_bytes);
+        let mut next = reader.next_batch(max_units, max_bytes);
         // Batch N - 1, cleaned and not yet written.
         let mut cleaned: Vec<Done> = Vec::new();
         loop {
@@ -959,7 +972,7 @@ impl<'c> Batch<'c> {
                     let cleaning = scope.spawn(|| clean(units));
                     let written = self.write_batch(previous, &name, &mut out, emit);
                     let read = match (&written, error) {
-                        (Ok(true), None) => reader.next_batch(max_bytes),
+                        (Ok(true), None) => reader.next_batch(max_units, max_bytes),
                         // The error comes after the units read before it.
                         (_, error) => (Vec::new(), error),
                     };
@@ -977,8 +990,13 @@ impl<'c> Batch<'c> {
                 if !self.write_batch(clean(units), &name, &mut out, emit)? {
                     return Ok(());
                 }
+                if line_buffered {
+                    if let Some(stream) = &mut out.stream {
+                        stream.flush()?;
+                    }
+                }
                 next = match error {
-                    None => reader.next_batch(max_bytes),
+                    None => reader.next_batch(max_units, max_bytes),
                     error => (Vec::new(), error),
                 };
             }

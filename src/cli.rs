@@ -118,6 +118,13 @@ pub struct CleanArgs {
     /// files are still written).
     #[arg(long, conflicts_with = "explain")]
     pub diff: bool,
+
+    /// Clean and write each JSONL or WARC record as soon as it is read, and
+    /// flush standard output after it, instead of in batches: for a program
+    /// that writes a record and waits for its result. Slower: records are
+    /// not cleaned side by side.
+    #[arg(long, alias = "unbuffered")]
+    pub line_buffered: bool,
 }
 
 /// `--format` values.

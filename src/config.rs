@@ -187,6 +187,7 @@ impl Config {
                 name: args.attributes_name,
             }),
             keep_text: matches!(report, Report::Explain | Report::ExplainJson | Report::Diff),
+            line_buffered: args.line_buffered,
         };
         Ok(Config {
             cleaner,

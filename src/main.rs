@@ -203,6 +203,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     let mut text_out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let mut failures = errors.len();
     let mut lost = 0;
+    let line_buffered = config.options.line_buffered;
     let summary = batch.run(&docs, &mut text_out, |event| {
         progress.event(event);
         match event {
@@ -247,6 +248,9 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
                     }
                 }
             },
+        }
+        if line_buffered {
+            out.flush()?;
         }
         Ok(())
     });

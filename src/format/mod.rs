@@ -122,17 +122,20 @@ pub fn decompress(raw: Box<dyn Read + Send>) -> io::Result<Input> {
     Ok(Box::new(BufReader::with_capacity(1 << 16, decoded)))
 }
 
-/// The first 16 bytes of `raw` (fewer at its end or before an error) read
-/// in full, however they trickle in (a slow pipe may deliver one byte
-/// alone), and a reader that gives them again, then the rest. They are then
-/// the first buffer a reader sees: enough for the compression's magic and a
-/// `WARC/` line. An error while reading them comes after them, where the
-/// reader met it, so that what came before is still read.
+/// The first bytes of `raw` read in full, however they trickle in (a slow
+/// pipe may deliver one byte alone), until they are more than the start of
+/// a compression's magic or of a `WARC/` line (up to 16; fewer at its end or
+/// before an error), and a reader that gives them again, then the rest.
+/// They are then the first buffer a reader sees, enough to tell the format.
+/// Reading stops as soon as they can be no magic, so that a short first
+/// record from a program that waits for its result is not held back. An
+/// error while reading them comes after them, where the reader met it, so
+/// that what came before is still read.
 fn primed(mut raw: Box<dyn Read + Send>) -> (Vec<u8>, Box<dyn Read + Send>) {
     let mut head = [0u8; 16];
     let mut filled = 0;
     let mut error = None;
-    while filled < head.len() {
+    while filled < head.len() && may_start_magic(&head[..filled]) {
         match raw.read(&mut head[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
@@ -150,6 +153,15 @@ fn primed(mut raw: Box<dyn Read + Send>) -> (Vec<u8>, Box<dyn Read + Send>) {
         rest: raw,
     };
     (head, Box::new(again))
+}
+
+/// True when `head` is the start, and not the whole, of a gzip or zstd
+/// magic or of `WARC/`: more bytes are needed to tell the format.
+fn may_start_magic(head: &[u8]) -> bool {
+    const MAGICS: [&[u8]; 3] = [&[0x1f, 0x8b], &[0x28, 0xb5, 0x2f, 0xfd], b"WARC/"];
+    MAGICS
+        .iter()
+        .any(|magic| magic.len() > head.len() && magic.starts_with(head))
 }
 
 /// What [`primed`] read, given again, then its error if it met one, then
@@ -539,6 +551,23 @@ mod tests {
         for tail in [&b"!"[..], b"\x1fX"] {
             let err = members(tail).unwrap_err().to_string();
             assert!(err.contains("trailing garbage"), "{tail:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_head_is_read_until_it_can_tell_the_format() {
+        for (head, more) in [
+            (&b""[..], true),
+            (b"\x1f", true),
+            (b"\x1f\x8b", false),
+            (b"\x28\xb5\x2f", true),
+            (b"\x28\xb5\x2f\xfd", false),
+            (b"WARC", true),
+            (b"WARC/", false),
+            (b"{", false),
+            (b"WX", false),
+        ] {
+            assert_eq!(may_start_magic(head), more, "{head:?}");
         }
     }
 

@@ -649,3 +649,107 @@ fn text_and_warc_round_trip_in_every_compression() {
         assert_eq!(bodies[5], file_mode(&page), "crawl.warc{ext}");
     }
 }
+
+/// Runs dechrome with `args` as a co-process: writes each record and waits
+/// for its answer (`lines` lines) before writing the next, as a program
+/// driving it from Python would.
+fn converse(args: &[&str], records: &[(&str, usize)]) -> Vec<Vec<String>> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut answers = Vec::new();
+    for &(record, lines) in records {
+        stdin.write_all(record.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        // With stdin still open, an answer held back for a batch never
+        // comes: the limit only ends a failing test.
+        let answer: Vec<String> = (0..lines)
+            .map(|_| {
+                rx.recv_timeout(std::time::Duration::from_secs(60))
+                    .unwrap_or_else(|_| panic!("no answer to {record:?} before the next record"))
+            })
+            .collect();
+        answers.push(answer);
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    answers
+}
+
+#[test]
+fn line_buffered_answers_each_record_before_the_next_is_written() {
+    // JSONL, one line per record whatever it holds, on one and two threads;
+    // the first record is shorter than the bytes read to tell the format.
+    for threads in ["1", "2"] {
+        let args = ["--line-buffered", "--format", "jsonl", "-j", threads, "-"];
+        let answers = converse(
+            &args,
+            &[
+                ("{\"text\":\"\"}\n", 1),
+                ("{\"text\":\"Skip Navigation\\nHello.\"}\n", 1),
+                ("not json\n", 1),
+                ("{\"text\":\"Bye.\",\"id\":\"x\"}\n", 1),
+            ],
+        );
+        assert_eq!(
+            answers.concat(),
+            [
+                "{\"text\":\"\"}",
+                "{\"text\":\"Hello.\"}",
+                "not json",
+                "{\"text\":\"Bye.\",\"id\":\"x\"}"
+            ]
+        );
+    }
+    // WARC records converted to JSONL, and --explain's reports.
+    let record = |body: &str| {
+        format!(
+            "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: https://a.example/\r\nContent-Length: {}\r\n\r\n{body}\r\n\r\n",
+            body.len()
+        )
+    };
+    let (first, second) = (record("Skip Navigation\nHi."), record("Bye."));
+    let answers = converse(
+        &["--unbuffered", "--format", "jsonl", "-"],
+        &[(&first, 1), (&second, 1)],
+    );
+    assert!(answers[0][0].contains("\"text\":\"Hi.\""), "{answers:?}");
+    assert!(answers[1][0].contains("\"text\":\"Bye.\""), "{answers:?}");
+    let answers = converse(
+        &["--line-buffered", "--explain", "--format", "jsonl", "-"],
+        &[("{\"text\":\"Skip Navigation\\nHello.\"}\n", 2)],
+    );
+    assert!(answers[0][0].contains("Skip Navigation"), "{answers:?}");
+}
+
+#[test]
+fn the_python_example_cleans_through_one_process_as_file_mode_does() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = root.join("examples/news-page.txt");
+    let want = dechrome().arg(&page).success_stdout();
+    // The page twice: both answers from the one process the script starts.
+    // (A time limit: an answer held back would hang the script.)
+    let out = assert_cmd::Command::new("python3")
+        .arg(root.join("examples/coprocess.py"))
+        .args([&page, &page])
+        .env("DECHROME", assert_cmd::cargo::cargo_bin("dechrome"))
+        .timeout(std::time::Duration::from_secs(120))
+        .success_stdout();
+    assert_eq!(out, want.repeat(2));
+    assert!(want.starts_with("Tehran Could Help U.S."), "{want}");
+}
