@@ -158,35 +158,27 @@ pub struct Rule {
     pub origin: Origin,
 }
 
-/// A host name in the one form that rules and URLs are compared in: lower
-/// case, without a trailing dot, and every punycode label (`xn--...`)
-/// decoded, so that `host=bücher.de` and a URL's `xn--bcher-kva.de` (as
-/// WARC files usually carry it) are the same host. A label that is not valid
-/// punycode, or decodes to ASCII alone, stays as it is.
+/// A host name in the one form that rules and URLs are compared in: as a
+/// browser reads it, by the URL standard's host parser (`url::Host`):
+/// percent-escapes decoded, then UTS 46 (lower case, NFC, `。` as a dot) and
+/// punycode, so that `host=bücher.de`, `host=XN--BCHER-KVA.de` and a URL's
+/// `b%C3%BCcher.de` are one host, in ASCII; without a trailing dot. A host
+/// the parser refuses (`xn--zz-`, not valid punycode) is only lower-cased.
 ///
 /// ```
 /// use dechrome::rules::host_name;
 ///
-/// assert_eq!(host_name("WWW.XN--BCHER-KVA.DE."), "www.bücher.de");
-/// assert_eq!(host_name("Bücher.de"), "bücher.de");
+/// assert_eq!(host_name("www.Bücher.de."), "www.xn--bcher-kva.de");
+/// assert_eq!(host_name("b%C3%BCcher\u{3002}de"), "xn--bcher-kva.de");
 /// ```
 pub fn host_name(host: &str) -> String {
-    let host = host.trim_end_matches('.').to_lowercase();
-    if !host.contains("xn--") {
-        return host;
-    }
-    let labels: Vec<String> = host
-        .split('.')
-        .map(|label| {
-            label
-                .strip_prefix("xn--")
-                .and_then(idna::punycode::decode_to_string)
-                // (A label that decodes to ASCII alone is no IDNA label.)
-                .filter(|name| !name.is_ascii())
-                .map_or_else(|| label.to_string(), |name| name.to_lowercase())
-        })
-        .collect();
-    labels.join(".")
+    let host = match url::Host::parse(host) {
+        Ok(url::Host::Domain(domain)) => domain,
+        // An IPv4 address in any of its forms (`0x7f.1`) in dotted decimal.
+        Ok(address) => address.to_string(),
+        Err(_) => host.to_lowercase(),
+    };
+    host.trim_end_matches('.').to_string()
 }
 
 impl Rule {
@@ -727,7 +719,11 @@ fn parse_header(line: &str) -> Result<Section, String> {
             (Section::Rules { hosts, .. }, "host") => {
                 for host in value.split(',') {
                     let host = host_name(host.trim());
-                    if host.is_empty() || host.contains(['/', ':', ' ']) {
+                    let misshapen = host.starts_with('.') || host.contains("..");
+                    if host.is_empty()
+                        || misshapen
+                        || host.contains(['/', ':', ' ', '@', '#', '?', '\\'])
+                    {
                         return Err(format!(
                             "`host` takes host names separated by commas, found `{value}`"
                         ));
@@ -1073,12 +1069,27 @@ mod tests {
             let err = parse(&format!("{bad}\nx\n")).unwrap_err().to_string();
             assert!(err.starts_with("t.rules:1: "), "{err}");
         }
-        // Host names in any case, as `url_host` gives them: lower case, and
-        // punycode decoded, whichever form the rule is written in.
-        let set = parse("[line host=BÜCHER.de]\nx\n").unwrap();
-        assert!(set.rules()[0].applies_to(Some("www.bücher.de")));
-        let set = parse("[line host=XN--BCHER-KVA.de]\nx\n").unwrap();
-        assert_eq!(set.rules()[0].hosts, ["bücher.de"]);
+        // Host names in any form, as `url_host` gives them: in ASCII, lower
+        // case, whichever form the rule is written in (NFD here).
+        for header in ["[line host=BÜCHER.de]", "[line host=bu\u{308}cher.de]"] {
+            let set = parse(&format!("{header}\nx\n")).unwrap();
+            assert_eq!(set.rules()[0].hosts, ["xn--bcher-kva.de"], "{header}");
+            assert!(set.rules()[0].applies_to(Some("www.xn--bcher-kva.de")));
+        }
+        // Host names that no URL has are refused.
+        for bad in [
+            ".example.com",
+            "a..example",
+            "user@example.com",
+            "a#b",
+            "a?b",
+            "a\\b",
+        ] {
+            let err = parse(&format!("[line host={bad}]\nx\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("host"), "{bad}: {err}");
+        }
         // `host` given twice adds to the hosts.
         let set = parse("[line host=a.example host=b.example]\nx\n").unwrap();
         assert!(set.rules()[0].applies_to(Some("b.example")));

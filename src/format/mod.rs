@@ -582,11 +582,18 @@ mod tests {
             ("example.net/path", Some("example.net")),
             ("https://[::1]:80/", Some("::1")),
             ("//cdn.example.com/x", Some("cdn.example.com")),
-            ("https://BÜCHER.de/", Some("bücher.de")),
-            ("https://www.xn--bcher-kva.de/", Some("www.bücher.de")),
-            ("https://xn--p1ai.XN--P1AI/", Some("рф.рф")),
-            ("https://xn--.example/", Some("xn--.example")),
-            ("https://xn--zz-.example/", Some("xn--zz-.example")),
+            // As a browser reads them: international names in punycode.
+            ("https://BÜCHER.de/", Some("xn--bcher-kva.de")),
+            (
+                "https://www.xn--bcher-kva.de/",
+                Some("www.xn--bcher-kva.de"),
+            ),
+            ("https://b%C3%BCcher.de/", Some("xn--bcher-kva.de")),
+            ("https://bücher\u{3002}de/", Some("xn--bcher-kva.de")),
+            ("https://пример.XN--P1AI/", Some("xn--e1afmkfd.xn--p1ai")),
+            ("http://0x7f.1/", Some("127.0.0.1")),
+            // Not valid punycode: as it is, lower-cased.
+            ("https://xn--zz-.Example/", Some("xn--zz-.example")),
             ("https://evil.net\\@example.com/", Some("evil.net")),
             ("", None),
         ];
