@@ -12,8 +12,10 @@ temporary files, and the embedded rules and classifier compiled once.
 
 Extra arguments go to dechrome: Dechrome("-r", "site.rules", "--bias", "0.5").
 A record dechrome cannot read is reported on standard error and comes back
-unchanged, so every call gets one answer. Run as a script, it cleans the
-files it is given:
+unchanged, so every call gets one answer. A call cut short (an exception,
+Ctrl-C, a timeout) would leave its answer in the pipe, to be taken for the
+next call's: the process is then stopped, and later calls raise. Run as a
+script, it cleans the UTF-8 files it is given, line endings kept:
 
     python3 examples/coprocess.py examples/news-page.txt
 """
@@ -36,22 +38,35 @@ class Dechrome:
             stdout=subprocess.PIPE,
             encoding="utf-8",
         )
+        self._broken = False
 
     def clean(self, text, url=None):
         """The cleaned text of one document (url: for host-scoped rules)."""
+        if self._broken:
+            raise RuntimeError("an earlier call was cut short: start a new Dechrome")
         record = {"text": text}
         if url is not None:
             record["url"] = url
-        self._process.stdin.write(json.dumps(record) + "\n")
-        self._process.stdin.flush()
-        answer = self._process.stdout.readline()
+        try:
+            self._process.stdin.write(json.dumps(record) + "\n")
+            self._process.stdin.flush()
+            answer = self._process.stdout.readline()
+        except BaseException:
+            # The answer may still come: it must not pair with another call.
+            self._broken = True
+            self._process.kill()
+            raise
         if not answer:
+            self._broken = True
             raise RuntimeError(f"dechrome exited with {self._process.wait()}")
         return json.loads(answer)["text"]
 
     def close(self):
         """Ends the process; returns its exit code."""
-        self._process.stdin.close()
+        try:
+            self._process.stdin.close()
+        except BrokenPipeError:
+            pass
         code = self._process.wait()
         self._process.stdout.close()
         return code
@@ -66,5 +81,5 @@ class Dechrome:
 if __name__ == "__main__":
     with Dechrome() as dechrome:
         for path in sys.argv[1:]:
-            with open(path, encoding="utf-8") as f:
-                sys.stdout.write(dechrome.clean(f.read()))
+            with open(path, encoding="utf-8", newline="") as f:
+                sys.stdout.buffer.write(dechrome.clean(f.read()).encode("utf-8"))

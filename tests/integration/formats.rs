@@ -741,15 +741,48 @@ fn line_buffered_answers_each_record_before_the_next_is_written() {
 fn the_python_example_cleans_through_one_process_as_file_mode_does() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let page = root.join("examples/news-page.txt");
-    let want = dechrome().arg(&page).success_stdout();
-    // The page twice: both answers from the one process the script starts.
-    // (A time limit: an answer held back would hang the script.)
-    let out = assert_cmd::Command::new("python3")
+    let tmp = tempfile::tempdir().unwrap();
+    let crlf = tmp.path().join("crlf.txt");
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&crlf, text.replace('\n', "\r\n")).unwrap();
+    let want = dechrome().arg(&page).success_stdout() + &dechrome().arg(&crlf).success_stdout();
+    assert!(want.contains("\r\n"));
+    // Both answers from the one process the script starts. (A time limit:
+    // an answer held back would hang the script.)
+    let python = || {
+        let mut cmd = assert_cmd::Command::new("python3");
+        cmd.env("DECHROME", assert_cmd::cargo::cargo_bin("dechrome"))
+            .env("PYTHONPATH", root.join("examples"))
+            .timeout(std::time::Duration::from_secs(120));
+        cmd
+    };
+    let out = python()
         .arg(root.join("examples/coprocess.py"))
-        .args([&page, &page])
-        .env("DECHROME", assert_cmd::cargo::cargo_bin("dechrome"))
-        .timeout(std::time::Duration::from_secs(120))
+        .args([&page, &crlf])
         .success_stdout();
-    assert_eq!(out, want.repeat(2));
+    assert_eq!(out, want);
     assert!(want.starts_with("Tehran Could Help U.S."), "{want}");
+    // A call cut short while its answer is on the way stops the process:
+    // no later call takes that answer for its own, and closing returns.
+    let script = r#"
+from coprocess import Dechrome
+d = Dechrome()
+assert d.clean("Skip Navigation\nHello.") == "Hello."
+class Cut(Exception): pass
+class Stalled:
+    def readline(self): raise Cut()
+    def close(self): pass
+d._process.stdout = Stalled()
+try: d.clean("One.")
+except Cut: pass
+try:
+    d.clean("Two.")
+    print("answered")
+except RuntimeError:
+    print("refused")
+d.close()
+print("closed")
+"#;
+    let out = python().args(["-c", script]).success_stdout();
+    assert_eq!(out, "refused\nclosed\n");
 }
