@@ -385,6 +385,20 @@ impl UnitReader {
         (units, error)
     }
 
+    /// [`UnitReader::next_batch`], line-buffered: one unit, read while
+    /// [`waiting_for_input`] says so; none when `cancelled` says so once
+    /// that is set (an interrupt between the two is seen by one of them).
+    fn next_unit(&mut self, cancelled: impl Fn() -> bool) -> (Vec<Unit>, Option<io::Error>) {
+        WAITING.store(true, Ordering::SeqCst);
+        let next = if cancelled() {
+            (Vec::new(), None)
+        } else {
+            self.next_batch(1, usize::MAX)
+        };
+        WAITING.store(false, Ordering::SeqCst);
+        next
+    }
+
     fn read_units(
         &mut self,
         units: &mut Vec<Unit>,
@@ -469,6 +483,16 @@ impl Drop for Listed {
         }
     }
 }
+
+/// True while a line-buffered run waits for its next record (see
+/// [`Options::line_buffered`]): nothing is under way then, so an interrupt
+/// need not wait for that record to come (the binary's Ctrl-C handler then
+/// stops at once).
+pub fn waiting_for_input() -> bool {
+    WAITING.load(Ordering::SeqCst)
+}
+
+static WAITING: AtomicBool = AtomicBool::new(false);
 
 /// Exits with `code` at once (a second Ctrl-C), first removing the
 /// temporary files being written, which exiting without unwinding would
@@ -614,7 +638,9 @@ impl<'c> Batch<'c> {
     }
 
     fn cancelled(&self) -> bool {
-        self.cancel.is_some_and(|f| f.load(Ordering::Relaxed))
+        // (SeqCst: a line-buffered read and the binary's interrupt each
+        // store one flag and then load the other; see `next_unit`.)
+        self.cancel.is_some_and(|f| f.load(Ordering::SeqCst))
     }
 
     fn install<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
@@ -927,7 +953,6 @@ impl<'c> Batch<'c> {
         // written before the next is read: batches of one, in turn.
         let line_buffered = self.options.line_buffered;
         let overlap = self.threads() > 1 && in_format != Format::Text && !line_buffered;
-        let max_units = if line_buffered { 1 } else { BATCH_RECORDS };
         let max_bytes = if self.threads() == 1 {
             SERIAL_BATCH_BYTES
         } else if overlap {
@@ -935,7 +960,14 @@ impl<'c> Batch<'c> {
         } else {
             BATCH_BYTES
         };
-        let mut next = reader.next_batch(max_units, max_bytes);
+        let read = |reader: &mut UnitReader| {
+            if line_buffered {
+                reader.next_unit(|| self.cancelled())
+            } else {
+                reader.next_batch(BATCH_RECORDS, max_bytes)
+            }
+        };
+        let mut next = read(&mut reader);
         // Batch N - 1, cleaned and not yet written.
         let mut cleaned: Vec<Done> = Vec::new();
         loop {
@@ -972,7 +1004,7 @@ impl<'c> Batch<'c> {
                     let cleaning = scope.spawn(|| clean(units));
                     let written = self.write_batch(previous, &name, &mut out, emit);
                     let read = match (&written, error) {
-                        (Ok(true), None) => reader.next_batch(max_units, max_bytes),
+                        (Ok(true), None) => read(&mut reader),
                         // The error comes after the units read before it.
                         (_, error) => (Vec::new(), error),
                     };
@@ -996,7 +1028,7 @@ impl<'c> Batch<'c> {
                     }
                 }
                 next = match error {
-                    None => reader.next_batch(max_units, max_bytes),
+                    None => read(&mut reader),
                     error => (Vec::new(), error),
                 };
             }

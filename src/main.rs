@@ -182,9 +182,10 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&interrupted);
-    // First Ctrl-C: finish the documents under way, then stop. Second: stop now.
+    // First Ctrl-C: finish the documents under way, then stop. Second, or
+    // while a line-buffered run waits for its next record: stop now.
     let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) {
+        if flag.swap(true, Ordering::SeqCst) || dechrome::batch::waiting_for_input() {
             dechrome::batch::exit_removing_temporary_files(i32::from(EXIT_INTERRUPTED));
         }
     });

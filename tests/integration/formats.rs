@@ -786,3 +786,42 @@ print("closed")
     let out = python().args(["-c", script]).success_stdout();
     assert_eq!(out, "refused\nclosed\n");
 }
+
+#[test]
+fn a_line_buffered_run_waiting_for_its_next_record_stops_at_the_first_interrupt() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .args(["--line-buffered", "--format", "jsonl", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    stdin.write_all(b"{\"text\":\"a\"}\n").unwrap();
+    stdin.flush().unwrap();
+    let mut answer = String::new();
+    stdout.read_line(&mut answer).unwrap();
+    assert_eq!(answer, "{\"text\":\"a\"}\n");
+    // Now it waits for the next record, with nothing under way: one
+    // Ctrl-C stops it, stdin still open.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = std::time::Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("still waiting for input after an interrupt");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(130));
+    drop(stdin);
+}
