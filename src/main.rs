@@ -278,6 +278,10 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
                 (Some(unwritten), _, _) => unwritten.to_string(),
                 (None, n, _) if n > 0 => format!("{n} input(s) had failed"),
                 (None, _, n) if n > 0 => format!("{n} damaged record(s) were left out"),
+                // `--check | head -1`: the answer is already known.
+                _ if config.report == Report::Check && would_change > 0 => {
+                    return Ok(ExitCode::from(EXIT_FOUND))
+                }
                 _ => return Err(e).context(stdout_failed()),
             };
             return Err(anyhow::Error::msg(OutputFailed(format!(

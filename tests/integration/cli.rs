@@ -451,6 +451,9 @@ fn a_closed_stdout_is_quiet_only_when_nothing_else_is_lost() {
     };
     let (shard, out) = (shard.as_os_str(), tmp.path().join("out"));
     assert_eq!(run(&[shard]), (Some(0), String::new()));
+    // `--check | head -1`: a line read means something would be removed,
+    // and the exit code still says so.
+    assert_eq!(run(&["--check".as_ref(), shard]), (Some(1), String::new()));
     let (code, stderr) = run(&["--explain".as_ref(), shard, "-o".as_ref(), out.as_os_str()]);
     assert_eq!(code, Some(3));
     assert!(
