@@ -503,7 +503,7 @@ impl Learner {
             }
         }
         let mut by_host: BTreeMap<&str, Vec<Candidate>> = BTreeMap::new();
-        let mut unnamed_hosts = 0;
+        let mut unnamed_hosts = 0u32;
         for (&(host, id), seen) in &self.host_lines {
             let line = &self.lines[id as usize];
             if (seen.docs as usize) < o.host_min_docs || self.proposed(line) {
@@ -525,7 +525,8 @@ impl Learner {
         if unnamed_hosts > 0 {
             writeln!(
                 out,
-                "# {unnamed_hosts} host candidates left out: their host cannot be written in a section header."
+                "# {unnamed_hosts} host candidate{} left out: their host cannot be written in a section header.",
+                plural(unnamed_hosts)
             )?;
         }
 
@@ -673,23 +674,20 @@ fn matching<'c>(c: &'c Candidate) -> (bool, Cow<'c, str>) {
     (c.regex, rule)
 }
 
-/// `ch` case-folded one for one, close to Unicode's simple case folding,
-/// which the regex crate's case-insensitive matching uses: lower case of
-/// upper case, so that letters with one capital and two small forms fold
-/// together (`µ` and `μ`, `ς` and `σ`, `ſ` and `s`). A letter whose upper or
-/// lower case is more than one character (`ß`) folds to its own lower case
-/// when that is one character, else stays.
+/// `ch` case-folded as the regex crate folds it for case-insensitive
+/// matching (Unicode's simple case folding, by regex-syntax's own tables):
+/// the smallest character of its fold class, so that `µ` and `μ`, or `ς`
+/// and `σ`, fold together while `ı` and `i`, which the regex crate keeps
+/// apart, do not.
 fn fold(ch: char) -> char {
-    fn one(mut chars: impl Iterator<Item = char>) -> Option<char> {
-        match (chars.next(), chars.next()) {
-            (Some(c), None) => Some(c),
-            _ => None,
-        }
+    use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
+    if ch.is_ascii() {
+        // (The smallest of `k`, `K` and the Kelvin sign is `K`.)
+        return ch.to_ascii_uppercase();
     }
-    one(ch.to_uppercase())
-        .and_then(|upper| one(upper.to_lowercase()))
-        .or_else(|| one(ch.to_lowercase()))
-        .unwrap_or(ch)
+    let mut class = ClassUnicode::new([ClassUnicodeRange::new(ch, ch)]);
+    class.case_fold_simple();
+    class.iter().map(|r| r.start()).min().unwrap_or(ch)
 }
 
 fn plural(n: u32) -> &'static str {
@@ -713,9 +711,11 @@ fn one_line(text: &str) -> String {
         .collect()
 }
 
-/// True when `host` can be written as `host=HOST` in a section header.
+/// True when `host` can be written as `host=HOST` in a section header: a
+/// host name the parser takes ([`crate::rules::check_host_name`]) of
+/// letters, digits, dots, hyphens and underscores.
 fn host_fits_header(host: &str) -> bool {
-    !host.is_empty()
+    crate::rules::check_host_name(host).is_ok()
         && host
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))
@@ -1130,11 +1130,18 @@ mod tests {
             let doc = format!("Follow us\nStory {}.\n", tag(n));
             learner.add(doc.as_bytes(), Some(url), &format!("s.jsonl#{}", n + 1));
         }
+        // A host the URL parser takes but no section can (an empty label).
+        for n in 4..7 {
+            let doc = format!("Sign up\nStory {}.\n", tag(n));
+            let url = format!("https://.lead.example/{n}");
+            learner.add(doc.as_bytes(), Some(&url), &format!("s.jsonl#{}", n + 1));
+        }
         let rules = rules_of(&learner);
         assert!(
             rules.contains("[line host=xn--j2bd4cyah0f.in]\n# 3 documents"),
             "{rules}"
         );
+        assert!(rules.contains("# 1 host candidate left out"), "{rules}");
         RuleSet::new().add_source("learned.rules", &rules).unwrap();
     }
 
@@ -1328,17 +1335,20 @@ mod tests {
             ),
             "{rules}"
         );
-        // Letters with two small forms match alike too: the micro sign and mu.
-        let mut learner = Learner::new(options(2, 1, 5));
-        for (n, unit) in ["\u{b5}m", "\u{3bc}m", "\u{b5}m", "\u{3bc}m"]
-            .iter()
-            .enumerate()
-        {
-            let page = format!("Pore size {} {unit}\nbody {}\n", n + 1, tag(n));
-            learner.add(page.as_bytes(), None, &format!("doc{n}"));
+        // Letters with two small forms match alike too (the micro sign and
+        // mu); the dotless i and i do not.
+        for (a, b, made) in [
+            ("\u{b5}m", "\u{3bc}m", 1),
+            ("say\u{131}s\u{131}", "sayisi", 2),
+        ] {
+            let mut learner = Learner::new(options(2, 1, 5));
+            for (n, word) in [a, b, a, b].iter().enumerate() {
+                let page = format!("Count {} {word}\nbody {}\n", n + 1, tag(n));
+                learner.add(page.as_bytes(), None, &format!("doc{n}"));
+            }
+            let rules = rules_of(&learner);
+            assert_eq!(rule_lines(&rules).len(), made, "{rules}");
         }
-        let rules = rules_of(&learner);
-        assert_eq!(rule_lines(&rules).len(), 1, "{rules}");
     }
 
     #[test]

@@ -163,7 +163,9 @@ pub struct Rule {
 /// percent-escapes decoded, then UTS 46 (lower case, NFC, `。` as a dot) and
 /// punycode, so that `host=bücher.de`, `host=XN--BCHER-KVA.de` and a URL's
 /// `b%C3%BCcher.de` are one host, in ASCII; without a trailing dot. A host
-/// the parser refuses (`xn--zz-`, not valid punycode) is only lower-cased.
+/// the parser refuses (`xn--zz-`, not valid punycode) is only lower-cased,
+/// as a whole: its other labels are not decoded either, so it is no
+/// subdomain of a host written in Unicode.
 ///
 /// ```
 /// use dechrome::rules::host_name;
@@ -179,6 +181,22 @@ pub fn host_name(host: &str) -> String {
         Err(_) => host.to_lowercase(),
     };
     host.trim_end_matches('.').to_string()
+}
+
+/// True when `host` (as [`host_name`] gives it) can be a section's
+/// `host=`: not empty, no empty label (`.example.com`, `a..b`), none of
+/// `/ : @ # ? \` or white space, and no wildcard (a host's subdomains are
+/// included anyway). `Err` says what is wrong.
+pub fn check_host_name(host: &str) -> Result<(), &'static str> {
+    if host.is_empty() || host.starts_with('.') || host.contains("..") {
+        Err("a host name has no empty labels")
+    } else if host.contains('*') {
+        Err("no wildcards: a host's subdomains are included")
+    } else if host.contains(|c: char| c.is_whitespace() || "/:@#?\\,".contains(c)) {
+        Err("a host name has no `/`, `:`, `@`, `#`, `?`, `\\` or spaces")
+    } else {
+        Ok(())
+    }
 }
 
 impl Rule {
@@ -719,18 +737,9 @@ fn parse_header(line: &str) -> Result<Section, String> {
             (Section::Rules { hosts, .. }, "host") => {
                 for host in value.split(',') {
                     let host = host_name(host.trim());
-                    let misshapen = host.starts_with('.') || host.contains("..");
-                    if host.is_empty()
-                        || misshapen
-                        || host.contains(['/', ':', ' ', '@', '#', '?', '\\'])
-                    {
+                    if let Err(why) = check_host_name(&host) {
                         return Err(format!(
-                            "`host` takes host names separated by commas, found `{value}`"
-                        ));
-                    }
-                    if host.contains('*') {
-                        return Err(format!(
-                            "`host` takes no wildcards, found `{value}`: a host's subdomains are included"
+                            "`host` takes host names separated by commas, found `{value}`: {why}"
                         ));
                     }
                     hosts.push(host);
