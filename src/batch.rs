@@ -385,10 +385,19 @@ impl UnitReader {
         (units, error)
     }
 
-    /// [`UnitReader::next_batch`], line-buffered: one unit, read while
-    /// [`waiting_for_input`] says so; none when `cancelled` says so once
-    /// that is set (an interrupt between the two is seen by one of them).
-    fn next_unit(&mut self, cancelled: impl Fn() -> bool) -> (Vec<Unit>, Option<io::Error>) {
+    /// [`UnitReader::next_batch`], line-buffered: one unit. From an input
+    /// that `may_block` (standard input, a pipe), it is read while
+    /// [`waiting_for_input`] says so, and none is read when `cancelled` says
+    /// so once that is set (an interrupt between the two is seen by one of
+    /// them).
+    fn next_unit(
+        &mut self,
+        may_block: bool,
+        cancelled: impl Fn() -> bool,
+    ) -> (Vec<Unit>, Option<io::Error>) {
+        if !may_block {
+            return self.next_batch(1, usize::MAX);
+        }
         WAITING.store(true, Ordering::SeqCst);
         let next = if cancelled() {
             (Vec::new(), None)
@@ -484,8 +493,9 @@ impl Drop for Listed {
     }
 }
 
-/// True while a line-buffered run waits for its next record (see
-/// [`Options::line_buffered`]): nothing is under way then, so an interrupt
+/// True while a line-buffered run waits for its next record from standard
+/// input or a pipe (see [`Options::line_buffered`]): nothing is under way
+/// then, so an interrupt
 /// need not wait for that record to come (the binary's Ctrl-C handler then
 /// stops at once).
 pub fn waiting_for_input() -> bool {
@@ -960,14 +970,20 @@ impl<'c> Batch<'c> {
         } else {
             BATCH_BYTES
         };
-        let read = |reader: &mut UnitReader| {
+        // Standard input or a pipe can keep a line-buffered run waiting for
+        // ever; a regular file cannot.
+        let may_block = line_buffered
+            && doc
+                .path()
+                .is_none_or(|p| fs::metadata(p).map_or(true, |m| !m.is_file()));
+        let read_next = |reader: &mut UnitReader| {
             if line_buffered {
-                reader.next_unit(|| self.cancelled())
+                reader.next_unit(may_block, || self.cancelled())
             } else {
                 reader.next_batch(BATCH_RECORDS, max_bytes)
             }
         };
-        let mut next = read(&mut reader);
+        let mut next = read_next(&mut reader);
         // Batch N - 1, cleaned and not yet written.
         let mut cleaned: Vec<Done> = Vec::new();
         loop {
@@ -1004,7 +1020,7 @@ impl<'c> Batch<'c> {
                     let cleaning = scope.spawn(|| clean(units));
                     let written = self.write_batch(previous, &name, &mut out, emit);
                     let read = match (&written, error) {
-                        (Ok(true), None) => read(&mut reader),
+                        (Ok(true), None) => read_next(&mut reader),
                         // The error comes after the units read before it.
                         (_, error) => (Vec::new(), error),
                     };
@@ -1028,7 +1044,7 @@ impl<'c> Batch<'c> {
                     }
                 }
                 next = match error {
-                    None => read(&mut reader),
+                    None => read_next(&mut reader),
                     error => (Vec::new(), error),
                 };
             }

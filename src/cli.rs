@@ -122,8 +122,8 @@ pub struct CleanArgs {
     /// Clean and write each JSONL or WARC record as soon as it is read, and
     /// flush standard output after it, instead of in batches: for a program
     /// that writes a record and waits for its result. Slower: records are
-    /// not cleaned side by side. Ctrl-C while it waits for a record stops it
-    /// at once.
+    /// not cleaned side by side. Ctrl-C while it waits for a record on
+    /// standard input or a pipe stops it at once (without --stats).
     #[arg(long, alias = "unbuffered")]
     pub line_buffered: bool,
 }

@@ -184,8 +184,17 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     let flag = Arc::clone(&interrupted);
     // First Ctrl-C: finish the documents under way, then stop. Second, or
     // while a line-buffered run waits for its next record: stop now.
+    let no_stats = if config.stats.is_some() {
+        "; the statistics were not written"
+    } else {
+        ""
+    };
     let _ = ctrlc::set_handler(move || {
-        if flag.swap(true, Ordering::SeqCst) || dechrome::batch::waiting_for_input() {
+        if flag.swap(true, Ordering::SeqCst) {
+            dechrome::batch::exit_removing_temporary_files(i32::from(EXIT_INTERRUPTED));
+        }
+        if dechrome::batch::waiting_for_input() {
+            report!("dechrome: interrupted while waiting for input{no_stats}");
             dechrome::batch::exit_removing_temporary_files(i32::from(EXIT_INTERRUPTED));
         }
     });
