@@ -272,8 +272,10 @@ impl Cleaner {
         self.clean_for(doc, None)
     }
 
-    /// Computes what to remove from `doc`, a page from `host` (lower case, as
-    /// [`crate::format::url_host`] gives it), so that host-scoped rules apply.
+    /// Computes what to remove from `doc`, a page from `host` (in the form
+    /// [`crate::rules::host_name`] gives, as [`crate::format::url_host`]
+    /// does: `xn--bcher-kva.de`, not `Bücher.de`), so that host-scoped rules
+    /// apply.
     pub fn clean_for(&self, doc: &[u8], host: Option<&str>) -> Cleaning {
         let mut page = self.match_rules(doc, host);
         detect::run(&mut page, &self.matcher);
