@@ -1120,7 +1120,10 @@ impl<'c> Batch<'c> {
         id: Option<String>,
         id_json: Option<&str>,
     ) -> (Vec<u8>, Event, Option<String>) {
-        let host = url.and_then(url_host);
+        // (A URL's host is parsed only when some rule is limited to hosts.)
+        let host = url
+            .filter(|_| self.cleaner.matcher().has_scoped_rules())
+            .and_then(url_host);
         let cleaning = self.cleaner.clean_for(text, host.as_deref());
         let cleaned = if cleaning.is_unchanged() {
             text.to_vec()
