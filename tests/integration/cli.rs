@@ -6,7 +6,7 @@ use std::process::{Command as StdCommand, Stdio};
 
 use predicates::prelude::*;
 
-use crate::util::{copy_tree, dechrome, fixtures, stderr_of, tree, RunExt};
+use crate::util::{copy_tree, dechrome, fixtures, stderr_of, tree, Coprocess, RunExt};
 
 fn seed(n: &str) -> std::path::PathBuf {
     fixtures().join(format!("seeds/{n}.txt"))
@@ -739,50 +739,26 @@ fn sigint_leaves_only_complete_files() {
 #[cfg(unix)]
 #[test]
 fn a_line_buffered_run_waiting_for_its_next_record_stops_at_the_first_interrupt() {
-    use std::io::{BufRead, Write};
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
-        .args(["--line-buffered", "--format", "jsonl", "--stats"])
-        .arg(tmp.path().join("stats.json"))
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines() {
-            let _ = tx.send(line.unwrap());
-        }
-    });
-    stdin.write_all(b"{\"text\":\"a\"}\n").unwrap();
-    stdin.flush().unwrap();
-    let answer = rx.recv_timeout(std::time::Duration::from_secs(60));
-    assert_eq!(answer.as_deref(), Ok("{\"text\":\"a\"}"));
-    // Standard input stays open. (A time limit: a run that waits on would
-    // hang the test.)
+    let stats = tmp.path().join("stats.json");
+    let stats = stats.to_str().unwrap();
+    let mut dechrome = Coprocess::spawn(&[
+        "--line-buffered",
+        "--format",
+        "jsonl",
+        "--stats",
+        stats,
+        "-",
+    ]);
+    dechrome.send(b"{\"text\":\"a\"}\n");
+    assert_eq!(dechrome.line("the first record"), "{\"text\":\"a\"}");
+    // Standard input stays open.
     StdCommand::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &dechrome.child.id().to_string()])
         .status()
         .unwrap();
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > std::time::Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("still waiting for input after an interrupt");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    drop(stdin);
+    let (status, stderr) = dechrome.wait();
     assert_eq!(status.code(), Some(130));
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(
         stderr.contains("interrupted while waiting for input; the statistics were not written"),
         "{stderr}"

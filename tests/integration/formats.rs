@@ -9,7 +9,7 @@ use dechrome::format::warc::{Item, Reader};
 use dechrome::format::{Compression, Output};
 use dechrome::{Cleaner, RuleSet};
 
-use crate::util::{dechrome, fixtures, RunExt};
+use crate::util::{dechrome, fixtures, Coprocess, RunExt};
 
 fn default_cleaner() -> Cleaner {
     Cleaner::new(RuleSet::defaults()).unwrap()
@@ -654,40 +654,16 @@ fn text_and_warc_round_trip_in_every_compression() {
 /// for its answer (`lines` lines) before writing the next, as a program
 /// driving it from Python would.
 fn converse(args: &[&str], records: &[(&str, usize)]) -> Vec<Vec<String>> {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dechrome"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stdout.lines() {
-            if tx.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
+    let mut dechrome = Coprocess::spawn(args);
     let mut answers = Vec::new();
     for &(record, lines) in records {
-        stdin.write_all(record.as_bytes()).unwrap();
-        stdin.flush().unwrap();
-        // With stdin still open, an answer held back for a batch never
-        // comes: the limit only ends a failing test.
-        let answer: Vec<String> = (0..lines)
-            .map(|_| {
-                rx.recv_timeout(std::time::Duration::from_secs(60))
-                    .unwrap_or_else(|_| panic!("no answer to {record:?} before the next record"))
-            })
-            .collect();
-        answers.push(answer);
+        dechrome.send(record.as_bytes());
+        let what = format!("{record:?}");
+        answers.push((0..lines).map(|_| dechrome.line(&what)).collect());
     }
-    drop(stdin);
-    assert!(child.wait().unwrap().success());
+    drop(dechrome.stdin.take());
+    let (status, stderr) = dechrome.wait();
+    assert!(status.success(), "{stderr}");
     answers
 }
 

@@ -96,3 +96,77 @@ pub fn copy_tree(from: &Path, to: &Path) {
         std::fs::write(dest, bytes).unwrap();
     }
 }
+
+/// dechrome run as a co-process, as a program driving it waits for each
+/// answer: standard input, output and error piped, the output's lines read
+/// by a thread so that waiting for one can fail instead of hanging.
+pub struct Coprocess {
+    pub child: std::process::Child,
+    pub stdin: Option<std::process::ChildStdin>,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Coprocess {
+    pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Coprocess {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dechrome"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines() {
+                if tx.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Coprocess {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Writes `bytes` to standard input and flushes it.
+    pub fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("standard input open");
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The next line of output. With standard input still open, an answer
+    /// held back never comes: the time limit only ends a failing test.
+    pub fn line(&self, what: &str) -> String {
+        self.lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no answer to {what} before the next record"))
+    }
+
+    /// Waits for the process to end (at most a minute) and returns how it
+    /// ended and its standard error; standard input stays open until then.
+    pub fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                self.child.kill().unwrap();
+                panic!("still running a minute later");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        drop(self.stdin.take());
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr).unwrap();
+        (status, stderr)
+    }
+}
