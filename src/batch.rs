@@ -495,9 +495,8 @@ impl Drop for Listed {
 
 /// True while a line-buffered run waits for its next record from standard
 /// input or a pipe (see [`Options::line_buffered`]): nothing is under way
-/// then, so an interrupt
-/// need not wait for that record to come (the binary's Ctrl-C handler then
-/// stops at once).
+/// then, so an interrupt need not wait for that record to come (the
+/// binary's Ctrl-C handler then stops at once).
 pub fn waiting_for_input() -> bool {
     WAITING.load(Ordering::SeqCst)
 }
