@@ -931,12 +931,21 @@ impl<'c> Batch<'c> {
                 }
             }
         }
-        // The input's permissions, read once for both its files.
-        let permissions = doc
+        // The input file's metadata, read once: the permissions both its
+        // files take, and whether a line-buffered read may wait on it.
+        let line_buffered = self.options.line_buffered;
+        let writes_files = output_dest.is_some() || attributes_dest.is_some();
+        let metadata = doc
             .path()
-            .filter(|_| output_dest.is_some() || attributes_dest.is_some())
-            .and_then(|p| fs::metadata(p).ok())
+            .filter(|_| writes_files || line_buffered)
+            .and_then(|p| fs::metadata(p).ok());
+        let permissions = metadata
+            .as_ref()
+            .filter(|_| writes_files)
             .map(|m| m.permissions());
+        // Standard input or a pipe can keep a line-buffered run waiting for
+        // ever; a regular file cannot.
+        let may_block = line_buffered && !metadata.as_ref().is_some_and(|m| m.is_file());
         let mut sinks = [None, None];
         for (sink, dest) in sinks.iter_mut().zip([output_dest, attributes_dest]) {
             if let Some(dest) = dest {
@@ -960,7 +969,6 @@ impl<'c> Batch<'c> {
         // reader or writer (gzip) does not leave the pool idle. One thread
         // means one thread: everything in turn. Line-buffered, a record is
         // written before the next is read: batches of one, in turn.
-        let line_buffered = self.options.line_buffered;
         let overlap = self.threads() > 1 && in_format != Format::Text && !line_buffered;
         let max_bytes = if self.threads() == 1 {
             SERIAL_BATCH_BYTES
@@ -969,12 +977,6 @@ impl<'c> Batch<'c> {
         } else {
             BATCH_BYTES
         };
-        // Standard input or a pipe can keep a line-buffered run waiting for
-        // ever; a regular file cannot.
-        let may_block = line_buffered
-            && doc
-                .path()
-                .is_none_or(|p| fs::metadata(p).map_or(true, |m| !m.is_file()));
         let read_next = |reader: &mut UnitReader| {
             if line_buffered {
                 reader.next_unit(may_block, || self.cancelled())
@@ -1266,9 +1268,10 @@ impl<'c> Batch<'c> {
                     // then not emitted.)
                     let lost = out_format != Format::Warc
                         && self.options.destination != Destination::Nowhere;
-                    let reason = match lost {
-                        true => format!("{reason}; not written (JSONL cannot hold it)"),
-                        false => reason,
+                    let reason = if lost {
+                        format!("{reason}; not written (JSONL cannot hold it)")
+                    } else {
+                        reason
                     };
                     if out_format == Format::Warc {
                         done.out = bytes;

@@ -612,17 +612,18 @@ fn write_sections(
     let mut also: HashMap<(bool, Cow<'_, str>), Vec<u32>> = HashMap::new();
     let mut unique = Vec::with_capacity(candidates.len());
     for c in &candidates {
-        match also.entry(matching(c)) {
+        let key = matching(c);
+        match also.entry(key.clone()) {
             MapEntry::Occupied(mut seen) => seen.get_mut().push(c.docs),
             MapEntry::Vacant(new) => {
                 new.insert(Vec::new());
-                unique.push(c);
+                unique.push((c, key));
             }
         }
     }
     for (regex, section) in [(false, "line"), (true, "regex:line")] {
         let mut header = false;
-        for c in unique.iter().filter(|c| c.regex == regex) {
+        for (c, key) in unique.iter().filter(|(c, _)| c.regex == regex) {
             if !header {
                 writeln!(out, "[{section}{options}]")?;
                 header = true;
@@ -635,7 +636,7 @@ fn write_sections(
             if regex {
                 writeln!(out, "#   as in: {}", one_line(c.form))?;
             }
-            let others = &also[&matching(c)];
+            let others = &also[key];
             if !others.is_empty() {
                 const SHOWN: usize = 5;
                 let mut counts: Vec<String> =

@@ -192,7 +192,7 @@ pub fn check_host_name(host: &str) -> Result<(), &'static str> {
         Err("a host name has no empty labels")
     } else if host.contains('*') {
         Err("no wildcards: a host's subdomains are included")
-    } else if host.contains(|c: char| c.is_whitespace() || "/:@#?\\,".contains(c)) {
+    } else if host.contains(|c: char| c.is_whitespace() || "/:@#?\\".contains(c)) {
         Err("a host name has no `/`, `:`, `@`, `#`, `?`, `\\` or spaces")
     } else {
         Ok(())

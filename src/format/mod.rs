@@ -404,6 +404,17 @@ mod tests {
         }
     }
 
+    /// Each of `parts` as a gzip member of its own, one after another.
+    fn gzip_members(parts: &[&str]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for part in parts {
+            let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
+            out.write_all(part.as_bytes()).unwrap();
+            bytes.extend(out.finish().unwrap());
+        }
+        bytes
+    }
+
     #[test]
     fn magic_bytes_that_trickle_in_are_still_recognised() {
         /// Gives one byte per read, as a slow pipe may.
@@ -458,17 +469,9 @@ mod tests {
                 self.data.read(&mut buf[..n])
             }
         }
-        let mut bytes = Vec::new();
-        let mut boundary = 0;
-        for part in ["one\n", "two\n"] {
-            let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
-            out.write_all(part.as_bytes()).unwrap();
-            bytes.extend(out.finish().unwrap());
-            if part == "one\n" {
-                // Where the second member starts.
-                boundary = bytes.len() as u64;
-            }
-        }
+        let bytes = gzip_members(&["one\n", "two\n"]);
+        // Where the second member starts.
+        let boundary = gzip_members(&["one\n"]).len() as u64;
         let flaky = Flaky {
             data: io::Cursor::new(bytes),
             boundary,
@@ -496,12 +499,7 @@ mod tests {
 
     #[test]
     fn multi_member_gzip_is_read_whole() {
-        let mut bytes = Vec::new();
-        for part in ["one\n", "two\n"] {
-            let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
-            out.write_all(part.as_bytes()).unwrap();
-            bytes.extend(out.finish().unwrap());
-        }
+        let bytes = gzip_members(&["one\n", "two\n"]);
         let mut back = String::new();
         decompress(Box::new(io::Cursor::new(bytes)))
             .unwrap()
@@ -513,12 +511,7 @@ mod tests {
     #[test]
     fn gzip_may_end_in_zero_padding_but_not_in_anything_else() {
         let members = |tail: &[u8]| {
-            let mut bytes = Vec::new();
-            for part in ["one\n", "two\n"] {
-                let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
-                out.write_all(part.as_bytes()).unwrap();
-                bytes.extend(out.finish().unwrap());
-            }
+            let mut bytes = gzip_members(&["one\n", "two\n"]);
             bytes.extend_from_slice(tail);
             let mut back = String::new();
             decompress(Box::new(io::Cursor::new(bytes)))
@@ -534,10 +527,7 @@ mod tests {
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{tail:?}: {err}");
         }
         // What comes before the garbage is read first, line by line.
-        let mut bytes = Vec::new();
-        let mut out = Output::new(Vec::new(), Compression::Gzip).unwrap();
-        out.write_all(b"x\n").unwrap();
-        bytes.extend(out.finish().unwrap());
+        let mut bytes = gzip_members(&["x\n"]);
         bytes.extend_from_slice(b"garbage");
         let mut input = decompress(Box::new(io::Cursor::new(bytes))).unwrap();
         let mut line = String::new();
