@@ -1350,8 +1350,12 @@ struct Plan {
     inputs: std::collections::HashMap<FileId, usize>,
     /// Per output path (spelled by [`Plan::key`]), the input that owns it.
     owners: std::collections::HashMap<PathBuf, Owner>,
-    /// Directories as [`Plan::key`] spells them, by the path first given.
-    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+    /// Directories as [`Plan::key`] spells them, with how their names
+    /// compare, by the path first given.
+    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, (PathBuf, NameFolding)>>,
+    /// How names compare on each file system an output path starts from
+    /// ([`NameFolding::probe`], once per file system).
+    foldings: std::sync::Mutex<std::collections::HashMap<Volume, NameFolding>>,
 }
 
 /// Which of an input's files.
@@ -1383,15 +1387,23 @@ struct Owner {
 impl Plan {
     /// `path` spelled one way whatever way it was given (`out/a`,
     /// `./out/a`, a link to `out`): its directory made absolute, with links
-    /// followed as far as it exists, and its file name.
+    /// followed as far as it exists, and its file name; folded as its file
+    /// system folds names (`out/A.txt` and `out/a.txt` are one key where
+    /// they are one file, as on macOS and Windows).
     fn key(&self, path: &Path) -> PathBuf {
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return path.to_path_buf();
         };
         let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        dirs.entry(dir.to_path_buf())
-            .or_insert_with(|| canonical_as_far_as_it_exists(dir))
-            .join(name)
+        let (dir, folding) = dirs.entry(dir.to_path_buf()).or_insert_with(|| {
+            let (canonical, existing) = canonical_as_far_as_it_exists(dir);
+            let mut foldings = self.foldings.lock().unwrap_or_else(|e| e.into_inner());
+            let folding = *foldings
+                .entry(Volume::of(&existing))
+                .or_insert_with(|| NameFolding::probe(&existing));
+            (folding.fold(canonical.into_os_string()).into(), folding)
+        });
+        dir.join(folding.fold(name.to_os_string()))
     }
 
     /// Whether input `index` may write its file of `role` at `dest`: not
@@ -1429,23 +1441,114 @@ impl Plan {
 }
 
 /// `path` made absolute, with `.`, `..` and links resolved in the part of
-/// it that exists.
-fn canonical_as_far_as_it_exists(path: &Path) -> PathBuf {
+/// it that exists; and that part (the directory the rest would be made in).
+fn canonical_as_far_as_it_exists(path: &Path) -> (PathBuf, PathBuf) {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut rest = Vec::new();
     let mut base = absolute.as_path();
     loop {
-        if let Ok(mut found) = base.canonicalize() {
+        if let Ok(existing) = base.canonicalize() {
+            let mut found = existing.clone();
             found.extend(rest.iter().rev());
-            return found;
+            return (found, existing);
         }
         match (base.parent(), base.file_name()) {
             (Some(parent), Some(name)) => {
                 rest.push(name.to_os_string());
                 base = parent;
             }
-            _ => return absolute,
+            _ => return (absolute.clone(), absolute),
         }
+    }
+}
+
+/// The file system a directory is on: its device on Unix (where a
+/// volume's rules for names hold in all its directories, but for ext4's
+/// and f2fs's case folding, which a directory inherits from its parent),
+/// the directory itself elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Volume(#[cfg(unix)] Option<u64>, #[cfg(not(unix))] PathBuf);
+
+impl Volume {
+    fn of(dir: &Path) -> Volume {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Volume(fs::metadata(dir).ok().map(|m| m.dev()))
+        }
+        #[cfg(not(unix))]
+        {
+            Volume(dir.to_path_buf())
+        }
+    }
+}
+
+/// Which differences between two names a directory's file system ignores:
+/// letter case (`A.txt` and `a.txt` are one file on macOS and Windows by
+/// default, and in a case-folding ext4 directory), and Unicode
+/// normalisation (`é` composed or as `e` and a combining accent are one name
+/// on macOS).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct NameFolding {
+    case: bool,
+    normalization: bool,
+}
+
+impl NameFolding {
+    /// How `dir`, an existing directory, compares names: a temporary file
+    /// named with an upper-case letter and a composed `é` is made there and
+    /// looked up spelled otherwise. Where none can be made (a read-only
+    /// directory, where no output can be written either), names are taken
+    /// as spelled.
+    fn probe(dir: &Path) -> NameFolding {
+        let Ok(file) = tempfile::Builder::new()
+            .prefix(".dechrome-Name-\u{e9}-")
+            .tempfile_in(dir)
+        else {
+            return NameFolding::default();
+        };
+        let path = file.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return NameFolding::default();
+        };
+        let id = FileId::of(path);
+        let same_file = |other: String| id.is_some() && FileId::of(&dir.join(other)) == id;
+        let swapped: String = name
+            .chars()
+            .map(|c| match c {
+                'a'..='z' => c.to_ascii_uppercase(),
+                'A'..='Z' => c.to_ascii_lowercase(),
+                _ => c,
+            })
+            .collect();
+        NameFolding {
+            case: same_file(swapped),
+            normalization: same_file(name.replace('\u{e9}', "e\u{301}")),
+        }
+    }
+
+    /// `name` in the one spelling of all the names this file system takes
+    /// for the same file: lower-cased and composed (NFC) as it ignores case
+    /// and normalisation. Names that are not UTF-8 are kept as given.
+    fn fold(self, name: std::ffi::OsString) -> std::ffi::OsString {
+        use unicode_normalization::UnicodeNormalization;
+        if self == NameFolding::default() {
+            return name;
+        }
+        let Some(text) = name.to_str() else {
+            return name;
+        };
+        let mut text: String = match self.normalization {
+            true => text.nfc().collect(),
+            false => text.to_owned(),
+        };
+        if self.case {
+            text = text.to_lowercase();
+            if self.normalization {
+                text = text.nfc().collect();
+            }
+        }
+        text.into()
     }
 }
 
@@ -1494,6 +1597,70 @@ mod tests {
         assert!(
             !TEMPORARY.lock().unwrap().contains(&temporary),
             "listed after commit"
+        );
+    }
+
+    /// Where a file system takes two spellings for one file, their
+    /// outputs have one key, so the second is refused instead of written
+    /// over the first; where it does not, they stay two.
+    #[test]
+    fn output_names_fold_as_their_file_system_folds_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let (_, existing) = canonical_as_far_as_it_exists(dir);
+        let pairs = [
+            ("A.txt", "a.txt"),
+            ("Sub/x.txt", "SUB/x.txt"),
+            ("caf\u{e9}.txt", "cafe\u{301}.txt"),
+            ("\u{c9}t\u{c9}.txt", "e\u{301}t\u{e9}.TXT"),
+        ];
+        let keys = |folding: NameFolding| {
+            let plan = Plan::default();
+            plan.foldings
+                .lock()
+                .unwrap()
+                .insert(Volume::of(&existing), folding);
+            pairs.map(|(a, b)| plan.key(&dir.join(a)) == plan.key(&dir.join(b)))
+        };
+        let both = NameFolding {
+            case: true,
+            normalization: true,
+        };
+        assert_eq!(keys(both), [true; 4]);
+        assert_eq!(keys(NameFolding::default()), [false; 4]);
+        let normalization = NameFolding {
+            case: false,
+            normalization: true,
+        };
+        assert_eq!(keys(normalization), [false, false, true, false]);
+        // One key is still one key, and paths that differ otherwise differ.
+        let plan = Plan::default();
+        plan.foldings
+            .lock()
+            .unwrap()
+            .insert(Volume::of(&existing), both);
+        assert_eq!(plan.key(&dir.join("b.txt")), plan.key(&dir.join("./b.txt")));
+        assert_ne!(plan.key(&dir.join("b.txt")), plan.key(&dir.join("c.txt")));
+    }
+
+    /// The probe finds what the file system does, checked here by making
+    /// one file and looking for it under other spellings.
+    #[test]
+    fn the_name_probe_agrees_with_the_file_system() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join("Probe-\u{e9}"), "x").unwrap();
+        let expected = NameFolding {
+            case: dir.join("pROBE-\u{e9}").exists(),
+            normalization: dir.join("Probe-e\u{301}").exists(),
+        };
+        assert_eq!(NameFolding::probe(dir), expected);
+        // The probe leaves nothing behind.
+        assert_eq!(fs::read_dir(dir).unwrap().count(), 1);
+        // A directory that cannot be written to is taken as spelled.
+        assert_eq!(
+            NameFolding::probe(&dir.join("missing")),
+            NameFolding::default()
         );
     }
 

@@ -369,6 +369,29 @@ fn outputs_never_write_over_inputs_or_each_other() {
         .code(3);
     let kept = std::fs::read_to_string(out.join("a.warc.jsonl")).unwrap();
     assert!(kept.contains("Article one."), "{kept}");
+    // Names that differ only in case are two outputs where they are two
+    // files (here, where the inputs themselves are two files); where the
+    // file system takes them for one, the second is refused as above.
+    let cased = dir.join("cased");
+    std::fs::create_dir(&cased).unwrap();
+    std::fs::write(cased.join("Page.txt"), "Upper-case article.\n").unwrap();
+    std::fs::write(cased.join("page.txt"), "Lower-case article.\n").unwrap();
+    if std::fs::read_dir(&cased).unwrap().count() == 2 {
+        let out = dir.join("cased-out");
+        dechrome()
+            .arg("-o")
+            .arg(&out)
+            .arg(&cased)
+            .assert()
+            .success();
+        assert_eq!(
+            tree(&out),
+            [
+                ("Page.txt".into(), b"Upper-case article.\n".to_vec()),
+                ("page.txt".into(), b"Lower-case article.\n".to_vec()),
+            ]
+        );
+    }
     // What may run: one input given twice, and a second run whose
     // attribute and statistics files lie inside its input directory.
     let page = dir.join("a/x.txt");
