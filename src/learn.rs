@@ -111,6 +111,10 @@ use crate::normalize::{normalize, word_count};
 /// key takes and the size of the regex a candidate can become.
 const MAX_LINE_BYTES: usize = 2048;
 
+/// What the first line of a file of candidate rules begins with, after
+/// `# `.
+pub const TITLE: &str = "Candidate rules from `dechrome learn`";
+
 /// Distinct lines held before the rarest are forgotten (see the module docs).
 const MAX_KEYS: usize = 4_000_000;
 
@@ -441,10 +445,7 @@ impl Learner {
     pub fn write_rules(&self, out: &mut dyn Write) -> io::Result<()> {
         let o = &self.options;
         let with_hosts = self.documents_with_host > 0;
-        writeln!(
-            out,
-            "# Candidate rules from `dechrome learn`: lines that recur across documents."
-        )?;
+        writeln!(out, "# {TITLE}: lines that recur across documents.")?;
         writeln!(
             out,
             "# A recurring line is often chrome, but not always (a dateline, a heading, a sign-off)."

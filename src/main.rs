@@ -165,6 +165,10 @@ fn clean_command(args: cli::CleanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
+    if let Some(stats) = &config.stats {
+        let start = dechrome::stats::Stats::JSON_START;
+        refuse_foreign_file(&config.paths, stats, start, "statistics")?;
+    }
     let mut exclude = Vec::new();
     if let Destination::Directory(dir) = &config.options.destination {
         exclude.push(dir.as_path());
@@ -410,6 +414,10 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     use dechrome::format::jsonl::Keys;
     use dechrome::learn::{LearnOptions, Learner};
 
+    if let Some(output) = &args.output {
+        let title = format!("# {}:", dechrome::learn::TITLE);
+        refuse_foreign_file(&args.paths, output, &title, "rules")?;
+    }
     let exclude: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
     let (docs, errors) = discover(&args.paths, &exclude, cli::links(args.follow));
     for e in &errors {
@@ -511,6 +519,44 @@ fn refuse_to_write_over(
     }
 }
 
+/// A file written once per run (the statistics, learned rules, a model)
+/// that already exists inside one of the input directories `inputs` is
+/// taken for the same command's output of an earlier run, which is not read
+/// as an input, only when it begins as one (`signature`); any other file
+/// there may be an input, and is refused.
+fn refuse_foreign_file(
+    inputs: &[PathBuf],
+    output: &Path,
+    signature: &str,
+    what: &str,
+) -> anyhow::Result<()> {
+    use std::io::Read;
+    if !std::fs::metadata(output).is_ok_and(|m| m.is_file() && m.len() > 0) {
+        return Ok(());
+    }
+    let Ok(canonical) = output.canonicalize() else {
+        return Ok(());
+    };
+    let Some(dir) = inputs
+        .iter()
+        .filter(|p| p.is_dir())
+        .find(|p| p.canonicalize().is_ok_and(|dir| canonical.starts_with(dir)))
+    else {
+        return Ok(());
+    };
+    let mut head = vec![0; signature.len()];
+    let read = std::fs::File::open(output).and_then(|mut f| f.read_exact(&mut head));
+    if read.is_err() || head != signature.as_bytes() {
+        anyhow::bail!(
+            "{}: refusing to overwrite a file inside the input directory {} that is not {what} \
+             dechrome wrote; nothing was read",
+            output.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 fn threads(requested: Option<usize>) -> anyhow::Result<usize> {
     match requested {
         Some(0) => anyhow::bail!("-j/--threads must be at least 1"),
@@ -554,6 +600,8 @@ fn split(arg: cli::SplitArg) -> dechrome::eval::Split {
 fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
     use dechrome::train::{train, TrainOptions};
 
+    let title = format!("# {}:", dechrome::train::TITLE);
+    refuse_foreign_file(&args.dirs, &args.output, &title, "a model")?;
     let mut set = config::load_rules(&rules.rules, rules.no_default_rules)?;
     // The classifier being trained must not run before itself.
     set.add_source("train", "[settings]\nclassifier = off\n")

@@ -208,6 +208,9 @@ impl Stats {
         *self.errors.entry(kind.to_string()).or_default() += 1;
     }
 
+    /// How [`Stats::to_json`] begins.
+    pub const JSON_START: &'static str = "{\n  \"documents\": ";
+
     /// The statistics as pretty JSON, keys sorted.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("stats always serialise")

@@ -58,6 +58,10 @@ impl Default for TrainOptions {
     }
 }
 
+/// What the first line of a model file `train` writes begins with, after
+/// `# `.
+pub const TITLE: &str = "dechrome line classifier";
+
 /// One page's training lines.
 struct PageData {
     x: Vec<Row>,
@@ -222,7 +226,7 @@ pub fn train(
     let lines = rows.len();
     model.notes = vec![
         format!(
-            "dechrome line classifier: {} gradient-boosted trees of depth {} (learning rate {}) over the features of src/classify.rs",
+            "{TITLE}: {} gradient-boosted trees of depth {} (learning rate {}) over the features of src/classify.rs",
             options.trees, options.depth, options.learning_rate
         ),
         format!(

@@ -414,6 +414,51 @@ fn outputs_never_write_over_inputs_or_each_other() {
             .assert()
             .success();
     }
+    // A file already inside an input directory is an input, not a file of
+    // the run's own, unless it begins as that command's output does: the
+    // statistics, learned rules and a model over one are refused, and each
+    // command may run again over its own.
+    let corpus = dir.join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    let kept = "Skip Navigation\nA precious page of the corpus.\n";
+    std::fs::write(corpus.join("a.page.txt"), kept).unwrap();
+    std::fs::write(
+        corpus.join("a.gold.txt"),
+        "A precious page of the corpus.\n",
+    )
+    .unwrap();
+    let runs: [(&[&str], &str); 3] = [
+        (&["--stats"], "a.page.txt"),
+        (&["learn", "--min-docs", "1", "-o"], "a.page.txt"),
+        (&["train", "--split", "all", "-o"], "a.gold.txt"),
+    ];
+    for (args, input) in runs {
+        let target = corpus.join(input);
+        let before = std::fs::read(&target).unwrap();
+        let (command, flag) = args.split_at(args.len() - 1);
+        dechrome()
+            .args(command)
+            .arg(&corpus)
+            .args(flag)
+            .arg(&target)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "refusing to overwrite a file inside the input directory",
+            ));
+        assert_eq!(std::fs::read(&target).unwrap(), before, "{args:?}");
+        let own = corpus.join("own.out");
+        for _ in 0..2 {
+            dechrome()
+                .args(command)
+                .arg(&corpus)
+                .args(flag)
+                .arg(&own)
+                .assert()
+                .success();
+        }
+        std::fs::remove_file(own).unwrap();
+    }
 }
 
 /// Files dechrome makes from nothing (statistics, attribute files, learned
