@@ -325,6 +325,7 @@ impl Cleaner {
         let settings = self.matcher.settings();
         let mut buf = Vec::new();
         let mut hits: Vec<Hit> = Vec::new();
+        let mut phrases: Vec<Span> = Vec::new();
         let mut head: Option<(usize, Cause)> = None;
         let mut tail: Option<(usize, Cause)> = None;
         for i in 0..n {
@@ -347,7 +348,6 @@ impl Cleaner {
                 continue;
             }
             let mut map: Option<OffsetMap> = None;
-            let cuts_before = page.cuts.len();
             for hit in &hits {
                 let rule = self.matcher.rule(hit.rule);
                 let cause = Cause::Rule(hit.rule);
@@ -355,13 +355,8 @@ impl Cleaner {
                     Action::Line | Action::Contains => page.remove(i, cause),
                     Action::Phrase => {
                         let map = map.get_or_insert_with(|| OffsetMap::new(content));
-                        let (s, e) = map.original(hit.start, hit.end);
-                        let (s, e) = absorb_space(content, s, e);
-                        page.cuts.push(Span {
-                            start: line.start + s,
-                            end: line.start + e,
-                            cause,
-                        });
+                        let (start, end) = map.original(hit.start, hit.end);
+                        phrases.push(Span { start, end, cause });
                     }
                     Action::Head => {
                         let within = rule.within.unwrap_or(settings.head_within);
@@ -379,13 +374,16 @@ impl Cleaner {
                 }
             }
             // A line whose every character is cut goes whole.
-            if page.cuts.len() > cuts_before {
-                let cuts = merge(page.cuts.split_off(cuts_before));
-                let kept = apply(content, &shift(&cuts, line.start));
-                if is_blank(&kept) {
+            if !phrases.is_empty() {
+                let cuts = widen(content, merge(std::mem::take(&mut phrases)));
+                if is_blank(&apply(content, &cuts)) {
                     page.remove(i, cuts[0].cause);
                 } else {
-                    page.cuts.extend(cuts);
+                    page.cuts.extend(cuts.into_iter().map(|c| Span {
+                        start: line.start + c.start,
+                        end: line.start + c.end,
+                        cause: c.cause,
+                    }));
                 }
             }
         }
@@ -466,16 +464,36 @@ fn classify_lines(
     over
 }
 
-/// Spans shifted to be relative to a line starting at `base`.
-fn shift(spans: &[Span], base: usize) -> Vec<Span> {
-    spans
-        .iter()
-        .map(|s| Span {
-            start: s.start - base,
-            end: s.end - base,
-            cause: s.cause,
-        })
-        .collect()
+/// Phrase cuts in a line (merged: sorted and disjoint) widened to take
+/// white space with them: cuts with only white space between them become
+/// one, the space between going with the cut before it, and each such run
+/// takes one side's white space ([`absorb_space`]). "a CUT b" and "a CUT
+/// CUT b" become "a b"; "a CUTCUT b" too, not "ab".
+fn widen(line: &[u8], mut cuts: Vec<Span>) -> Vec<Span> {
+    let mut first = 0;
+    while first < cuts.len() {
+        let mut last = first;
+        while last + 1 < cuts.len() && only_space(&line[..cuts[last + 1].start], cuts[last].end) {
+            cuts[last].end = cuts[last + 1].start;
+            last += 1;
+        }
+        let (start, end) = absorb_space(line, cuts[first].start, cuts[last].end);
+        cuts[first].start = start;
+        cuts[last].end = end;
+        first = last + 1;
+    }
+    cuts
+}
+
+/// Whether `line[from..]` is only spaces as [`absorb_space`] takes them.
+fn only_space(line: &[u8], mut from: usize) -> bool {
+    while from < line.len() {
+        match crate::normalize::space_at(line, from) {
+            Some(len) if !matches!(line[from], b'\r' | 0x0b | 0x0c) => from += len,
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Widens a cut inside a line so that it takes one side's white space with
@@ -710,10 +728,19 @@ mod tests {
     #[test]
     fn a_cut_takes_one_side_of_any_white_space_with_it() {
         let mut set = RuleSet::new();
-        set.add_source("t.rules", "[phrase]\n(AP)\n").unwrap();
+        set.add_source("t.rules", "[phrase]\n(AP)\n(Reuters)\n")
+            .unwrap();
         let cleaner = Cleaner::new(set).unwrap();
         for (doc, want) in [
             ("A (AP) B\n", "A B\n"),
+            // Cuts side by side, or with only white space between them,
+            // are one cut: one side's space goes, never both.
+            ("A (Reuters)(AP) B\n", "A B\n"),
+            ("A (Reuters) (AP) B\n", "A B\n"),
+            ("A (AP)\u{a0} (Reuters)  B\n", "A B\n"),
+            ("A (AP) (Reuters)\n", "A\n"),
+            ("(AP)(Reuters) A\n", "A\n"),
+            ("A (AP) x (Reuters) B\n", "A x B\n"),
             ("A\u{a0}(AP)\u{a0}B\n", "A\u{a0}B\n"),
             ("A\u{2009}\u{a0}(AP)\u{3000}B\n", "A\u{2009}\u{a0}B\n"),
             ("A\u{2009}(AP)\n", "A\n"),
