@@ -909,11 +909,11 @@ pub struct Model {
 
 /// A model file that cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
 pub struct ModelError {
     /// The file.
     pub file: String,
-    /// 1-based line (0: the whole file).
+    /// 1-based line (0: the whole file, named without a line).
     pub line: usize,
     /// What is wrong.
     pub message: String,
@@ -951,6 +951,10 @@ impl Model {
             notes: Vec::new(),
         };
         let mut features_seen = false;
+        // The `trees N` line, if any (files before it had none), and the
+        // line of each `tree`.
+        let mut announced: Option<(usize, usize)> = None;
+        let mut tree_lines = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let no = i + 1;
             let line = raw.trim();
@@ -980,7 +984,16 @@ impl Model {
                 }
                 ["base", v] => model.base = number(v)?,
                 ["threshold", v] => model.threshold = number(v)?,
-                ["tree"] => model.trees.push(Vec::new()),
+                ["trees", n] => {
+                    let n = n
+                        .parse::<usize>()
+                        .map_err(|_| err(no, format!("not a count of trees: `{n}`")))?;
+                    announced = Some((no, n));
+                }
+                ["tree"] => {
+                    model.trees.push(Vec::new());
+                    tree_lines.push(no);
+                }
                 [feature, threshold, left, right, value] => {
                     let Some(tree) = model.trees.last_mut() else {
                         return Err(err(no, "a node before any `tree` line".into()));
@@ -1022,11 +1035,21 @@ impl Model {
                         && node.left < n
                         && node.right < n)
                 {
-                    return Err(err(0, format!("tree {t}: node {k} has bad children")));
+                    let no = tree_lines[t] + 1 + k;
+                    return Err(err(no, format!("tree {t}: node {k} has bad children")));
                 }
             }
             if tree.is_empty() {
-                return Err(err(0, format!("tree {t} is empty")));
+                return Err(err(tree_lines[t], format!("tree {t} is empty")));
+            }
+        }
+        if let Some((no, n)) = announced {
+            if model.trees.len() != n {
+                let found = model.trees.len();
+                return Err(err(
+                    no,
+                    format!("{n} trees announced, {found} found (is the file cut short?)"),
+                ));
             }
         }
         Ok(model)
@@ -1041,6 +1064,7 @@ impl Model {
         let _ = writeln!(out, "features {}", FEATURES.join(" "));
         let _ = writeln!(out, "base {}", self.base);
         let _ = writeln!(out, "threshold {}", self.threshold);
+        let _ = writeln!(out, "trees {}", self.trees.len());
         for tree in &self.trees {
             let _ = writeln!(out, "tree");
             for node in tree {
@@ -1649,9 +1673,28 @@ mod tests {
             .unwrap_err()
             .message
             .contains("retrain"));
+        // Errors name the line (the first node is on line 6: the note,
+        // `features`, `base`, `threshold`, `trees`, `tree`).
         let bad_child = text.replace("0 1.5 1 2 0", "0 1.5 0 2 0");
-        assert!(Model::parse("m", &bad_child).is_err());
-        assert!(Model::parse("m", "base 1\n").is_err());
+        let error = Model::parse("m", &bad_child).unwrap_err().to_string();
+        assert_eq!(error, "m:7: tree 0: node 0 has bad children");
+        let error = Model::parse("m", "base 1\n").unwrap_err().to_string();
+        assert_eq!(error, "m: no `features` line");
+        // A file cut short at a tree's start is refused; one without a
+        // `trees` line (as files were before it) is read as it is.
+        let two = Model {
+            trees: vec![model.trees[0].clone(), model.trees[0].clone()],
+            ..model.clone()
+        };
+        let text = two.to_text();
+        let cut = &text[..text.rfind("tree\n").unwrap()];
+        let error = Model::parse("m", cut).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "m:5: 2 trees announced, 1 found (is the file cut short?)"
+        );
+        let unannounced = text.replace("trees 2\n", "");
+        assert_eq!(Model::parse("m", &unannounced).unwrap(), two);
     }
 
     #[test]

@@ -248,15 +248,18 @@ pub struct TrainArgs {
     pub split: SplitArg,
 
     /// Boosted trees to fit.
-    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().trees, value_name = "N")]
+    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().trees, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub trees: usize,
 
-    /// Depth of each tree.
-    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().depth, value_name = "N")]
+    /// Depth of each tree (1 to 16).
+    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().depth, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16))]
     pub depth: usize,
 
-    /// Learning rate (shrinkage of each tree).
-    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().learning_rate, value_name = "R")]
+    /// Learning rate (shrinkage of each tree), above 0 and at most 1.
+    #[arg(long, default_value_t = dechrome::train::TrainOptions::default().learning_rate, value_name = "R",
+          value_parser = learning_rate)]
     pub learning_rate: f32,
 
     /// Write this threshold (an article probability, between 0 and 1) instead of the one with the
@@ -354,6 +357,15 @@ fn probability(text: &str) -> Result<f32, String> {
     match text.parse::<f32>() {
         Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
         _ => Err(format!("expected a number between 0 and 1, not {text:?}")),
+    }
+}
+
+fn learning_rate(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(r) if r > 0.0 && r <= 1.0 => Ok(r),
+        _ => Err(format!(
+            "expected a number above 0 and at most 1, not {text:?}"
+        )),
     }
 }
 

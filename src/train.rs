@@ -236,7 +236,7 @@ pub fn train(
             options.split
         ),
         format!("macro token F1 on those pages: {f1:.4} (classifier alone; {how})"),
-        "format: `features ...`, `base B`, `threshold T`, then per tree `tree` and its nodes: `FEATURE THRESHOLD LEFT RIGHT VALUE` (leaves: `- 0 0 0 VALUE`)".into(),
+        "format: `features ...`, `base B`, `threshold T`, `trees N`, then per tree `tree` and its nodes: `FEATURE THRESHOLD LEFT RIGHT VALUE` (leaves: `- 0 0 0 VALUE`)".into(),
     ];
     Ok(Trained {
         model,

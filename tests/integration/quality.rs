@@ -248,6 +248,23 @@ fn train_writes_a_given_threshold_and_refuses_a_bad_one() {
             .stderr(predicates::str::contains("--threshold"));
         assert!(!model.exists(), "nothing written for {bad}");
     }
+    // Settings that make no model are refused too.
+    for (flag, bad) in [
+        ("--trees", "0"),
+        ("--depth", "0"),
+        ("--depth", "17"),
+        ("--learning-rate", "0"),
+        ("--learning-rate", "1.5"),
+    ] {
+        dechrome()
+            .args(["train", flag, bad, "-o"])
+            .arg(&model)
+            .arg(&pages)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(flag));
+        assert!(!model.exists(), "nothing written for {flag} {bad}");
+    }
 }
 
 #[test]
