@@ -334,13 +334,14 @@ pub struct LearnArgs {
 /// `dechrome rules ...`.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// Check rules files; every bad line is reported as FILE:LINE (exit 2).
+    /// Check rules files (and each -r file); every bad line is reported as FILE:LINE (exit 2).
     Check {
         /// Rules files to check.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// Print the embedded default rules.
+    /// Print the rules a run with the same flags loads: the embedded defaults (unless
+    /// --no-default-rules), then each -r file.
     Show,
 }
 

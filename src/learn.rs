@@ -129,6 +129,9 @@ pub struct LearnOptions {
     pub host_min_docs: usize,
     /// Lines longer than this many words are never proposed.
     pub max_words: usize,
+    /// The rules files whose removals the documents were read without
+    /// (named in the output's header); empty when none were applied.
+    pub rules: Vec<String>,
 }
 
 impl Default for LearnOptions {
@@ -138,6 +141,7 @@ impl Default for LearnOptions {
             min_hosts: 3,
             host_min_docs: 5,
             max_words: 12,
+            rules: Vec::new(),
         }
     }
 }
@@ -489,6 +493,15 @@ impl Learner {
             out,
             "# Lines are compared with case, digits, punctuation and spaces folded; a count is of documents."
         )?;
+        if o.rules.is_empty() {
+            writeln!(out, "# No rules applied: every line was counted.")?;
+        } else {
+            writeln!(
+                out,
+                "# Not counted: what these rules remove: {}.",
+                o.rules.join(", ")
+            )?;
+        }
         if self.forgotten > 0 {
             writeln!(
                 out,
@@ -943,6 +956,7 @@ mod tests {
             min_hosts,
             host_min_docs,
             max_words: 12,
+            rules: Vec::new(),
         }
     }
 

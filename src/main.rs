@@ -36,7 +36,7 @@ const EXIT_INTERRUPTED: u8 = 130;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Rules { action }) => rules_command(action),
+        Some(Command::Rules { action }) => rules_command(action, &cli.clean.rules),
         Some(Command::Completions { shell }) => {
             // Into memory first: `generate` panics when its writer fails.
             let mut script = Vec::new();
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
                 .map_err(anyhow::Error::from)
                 .and_then(|()| print(&page))
         }
-        Some(Command::Learn(args)) => learn(args),
+        Some(Command::Learn(args)) => learn(args, &cli.clean.rules),
         Some(Command::Eval(args)) => eval(args, &cli.clean.rules),
         Some(Command::Train(args)) => train(args, &cli.clean.rules),
         None => clean_command(cli.clean),
@@ -110,28 +110,61 @@ fn print(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn rules_command(action: RulesCommand) -> anyhow::Result<ExitCode> {
+/// Flags of the classifier: an error when given to a command (`what`)
+/// that runs none.
+fn refuse_classifier_flags(rules: &cli::RulesArgs, what: &str) -> anyhow::Result<()> {
+    let given = [
+        ("--model", rules.model.is_some()),
+        ("--bias", rules.bias.is_some()),
+        ("--no-classifier", rules.no_classifier),
+    ];
+    if let Some((flag, _)) = given.into_iter().find(|&(_, given)| given) {
+        anyhow::bail!("{flag} does not apply to `{what}`, which runs no classifier");
+    }
+    Ok(())
+}
+
+fn rules_command(action: RulesCommand, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
+    refuse_classifier_flags(rules, "rules")?;
     // Into memory, then out: a failed write is an output failure (exit 3).
     let mut out = Vec::new();
-    let code = rules_report(action, &mut out)?;
+    let code = rules_report(action, rules, &mut out)?;
     print(&out)?;
     Ok(code)
 }
 
-fn rules_report(action: RulesCommand, out: &mut Vec<u8>) -> anyhow::Result<ExitCode> {
+/// `rules show`: the rules a run with the same `-r` and
+/// `--no-default-rules` loads. `rules check`: its files and the `-r` ones.
+fn rules_report(
+    action: RulesCommand,
+    rules: &cli::RulesArgs,
+    out: &mut Vec<u8>,
+) -> anyhow::Result<ExitCode> {
     match action {
         RulesCommand::Show => {
-            for (name, text) in dechrome::DEFAULT_RULE_FILES {
+            // Checked first, as a run would load them.
+            config::load_rules(&rules.rules, true)?;
+            let defaults = dechrome::DEFAULT_RULE_FILES
+                .iter()
+                .filter(|_| !rules.no_default_rules)
+                .map(|&(name, text)| (name.to_string(), text.as_bytes().to_vec()));
+            let mut given = Vec::new();
+            for file in &rules.rules {
+                let text = std::fs::read(file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                given.push((file.display().to_string(), text));
+            }
+            for (name, text) in defaults.chain(given) {
                 writeln!(out, "# ==> {name} <==")?;
-                out.write_all(text.as_bytes())?;
-                if !text.ends_with('\n') {
+                out.write_all(&text)?;
+                if !text.ends_with(b"\n") {
                     writeln!(out)?;
                 }
             }
         }
         RulesCommand::Check { files } => {
             let mut failed = false;
-            for file in &files {
+            for file in rules.rules.iter().chain(&files) {
                 match config::load_rules(std::slice::from_ref(file), true) {
                     Ok(set) => writeln!(
                         out,
@@ -409,7 +442,9 @@ impl Progress {
 }
 
 /// `dechrome learn`: count lines over the documents, write candidate rules.
-fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
+/// What the rules already remove is not counted: the candidates are for
+/// what they miss.
+fn learn(args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
     use dechrome::batch::Options;
     use dechrome::format::jsonl::Keys;
     use dechrome::learn::{LearnOptions, Learner};
@@ -418,6 +453,7 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
         let title = format!("# {}:", dechrome::learn::TITLE);
         refuse_foreign_file(&args.paths, output, &title, "rules")?;
     }
+    refuse_classifier_flags(rules, "learn")?;
     let exclude: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
     let (docs, errors) = discover(&args.paths, &exclude, cli::links(args.follow));
     for e in &errors {
@@ -426,14 +462,20 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads(args.threads)?)
         .build()?;
-    // No rules: the learner sees the documents as they are.
-    let mut bare = dechrome::RuleSet::new();
-    bare.add_source(
+    // The rules alone: the detectors and the classifier would take lines
+    // that recur for the learner to see.
+    let mut set = config::load_rules(&rules.rules, rules.no_default_rules)?;
+    set.add_source(
         "learn",
-        "[settings]\nrepeated-lines = off\ndoubled-lines = off\nmenu-runs = off\n",
+        "[settings]\nrepeated-lines = off\ndoubled-lines = off\nmenu-runs = off\nclassifier = off\n",
     )
     .expect("valid settings");
-    let cleaner = dechrome::Cleaner::new(bare)?;
+    let cleaner = dechrome::Cleaner::new(set)?;
+    let mut applied: Vec<String> = Vec::new();
+    if !rules.no_default_rules {
+        applied.push("the default rules".into());
+    }
+    applied.extend(rules.rules.iter().map(|r| r.display().to_string()));
     let options = Options {
         format: args.format.map(|f| match f {
             cli::FormatArg::Text => dechrome::format::Format::Text,
@@ -454,6 +496,7 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
         min_hosts: args.min_hosts,
         host_min_docs: args.host_min_docs,
         max_words: args.max_words,
+        rules: applied,
     });
     let batch = Batch::new(&cleaner, options).with_pool(&pool);
     if let Some(output) = &args.output {
@@ -463,7 +506,7 @@ fn learn(args: cli::LearnArgs) -> anyhow::Result<ExitCode> {
     let summary = batch.run(&docs, &mut io::sink(), |event| {
         match event {
             Event::Document(doc) => {
-                let text = doc.original.as_deref().unwrap_or_default();
+                let text = doc.cleaned.as_deref().unwrap_or_default();
                 learner.add(text, doc.url.as_deref(), &explain::label(doc));
             }
             Event::Malformed {

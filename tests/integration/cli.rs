@@ -135,6 +135,45 @@ fn rules_check_and_show() {
         .success()
         .stdout(predicate::str::contains("# ==> rules/navigation.rules <=="))
         .stdout(predicate::str::contains("[settings]"));
+    // Shown: the rules a run with the same flags loads.
+    let shown = dechrome()
+        .args(["rules", "show", "--no-default-rules", "-r"])
+        .arg(&good)
+        .success_stdout();
+    assert_eq!(
+        shown,
+        format!(
+            "# ==> {} <==\n[contains]\nRead more\n[menu]\nHome\n",
+            good.display()
+        )
+    );
+    // Checked: the files given and each -r file.
+    let bad = tmp.path().join("bad.rules");
+    std::fs::write(&bad, "[nosuch]\n").unwrap();
+    for args in [&["-r"][..], &[]] {
+        dechrome()
+            .args(["rules", "check"])
+            .arg(&good)
+            .args(args)
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("bad.rules:1: unknown section"));
+    }
+    dechrome()
+        .args(["rules", "show", "-r"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stdout("");
+    // The classifier's flags do not apply.
+    dechrome()
+        .args(["rules", "show", "--model", "m.model"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--model does not apply to `rules`",
+        ));
 }
 
 #[test]

@@ -66,8 +66,9 @@ fn learn_proposes_recurring_lines_with_their_counts() {
     let mut outputs = Vec::new();
     for threads in ["1", "2"] {
         let out = tmp.path().join(format!("out{threads}.rules"));
+        // No rules: every line is counted.
         dechrome()
-            .arg("learn")
+            .args(["learn", "--no-default-rules"])
             .arg(&input)
             .arg("-o")
             .arg(&out)
@@ -137,6 +138,46 @@ fn learn_proposes_recurring_lines_with_their_counts() {
     );
     assert!(!cleaned.contains(SHARE), "{cleaned}");
     assert!(!cleaned.contains("Copyright"), "{cleaned}");
+
+    // What the rules already remove is not proposed again: the default
+    // rules know the share line and the copyright footer, a rules file of
+    // one's own the newsletter prompt.
+    let learned = |rules: &[&str]| {
+        dechrome()
+            .arg("learn")
+            .args(rules)
+            .arg(&input)
+            .args(["--min-docs", "5", "--min-hosts", "1"])
+            .success_stdout()
+    };
+    let with_defaults = learned(&[]);
+    assert!(
+        with_defaults.contains("# Not counted: what these rules remove: the default rules.\n"),
+        "{with_defaults}"
+    );
+    assert!(!with_defaults.contains(SHARE), "{with_defaults}");
+    assert!(!with_defaults.contains("Copyright"), "{with_defaults}");
+    assert!(with_defaults.contains(HOST_LINE), "{with_defaults}");
+    let own = tmp.path().join("own.rules");
+    std::fs::write(&own, format!("[line]\n{HOST_LINE}\n")).unwrap();
+    let own = own.to_str().unwrap();
+    let with_own = learned(&["--no-default-rules", "-r", own]);
+    assert!(with_own.contains(SHARE), "{with_own}");
+    assert!(!with_own.contains(HOST_LINE), "{with_own}");
+    // The classifier's flags do not apply to learn; a bad rules file stops it.
+    for flags in [
+        &["--no-classifier"][..],
+        &["--bias", "1"],
+        &["-r", "/nonexistent.rules"],
+    ] {
+        dechrome()
+            .arg("learn")
+            .args(flags)
+            .arg(&input)
+            .assert()
+            .code(2)
+            .stdout("");
+    }
 }
 
 #[test]
