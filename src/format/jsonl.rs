@@ -100,6 +100,20 @@ impl<'a> Fields<'a> {
 
 fn describe(e: &serde_json::Error) -> String {
     let msg = e.to_string();
+    // JSON, but another value than an object: no column to point at.
+    if e.is_data() {
+        let (what, _) = position(&msg);
+        let found = what
+            .strip_prefix("invalid type: ")
+            .and_then(|w| w.split_once(", expected"))
+            .map_or(what, |(found, _)| found);
+        let found = match found {
+            "sequence" => "an array",
+            "unit value" => "null",
+            other => other,
+        };
+        return format!("not a JSON object (found {found})");
+    }
     // Keep the column; the line is ours.
     match position(&msg) {
         (what, Some(col)) => format!("invalid JSON at column {col}: {what}"),
@@ -114,6 +128,38 @@ fn position(msg: &str) -> (&str, Option<&str>) {
         Some((what, col)) => (what, Some(col)),
         None => (msg, None),
     }
+}
+
+/// The first `\uXXXX` escape in a JSON string that is a UTF-16
+/// surrogate without its other half.
+fn lone_surrogate(json: &str) -> Option<&str> {
+    let bytes = json.as_bytes();
+    let unit = |at: usize| {
+        let hex = json.get(at + 2..at + 6)?;
+        (bytes[at] == b'\\' && bytes[at + 1] == b'u')
+            .then(|| u16::from_str_radix(hex, 16).ok())
+            .flatten()
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        match unit(at) {
+            Some(0xD800..=0xDBFF) => {
+                if !matches!(unit(at + 6), Some(0xDC00..=0xDFFF)) {
+                    return json.get(at..at + 6);
+                }
+                at += 12;
+            }
+            Some(0xDC00..=0xDFFF) => return json.get(at..at + 6),
+            Some(_) => at += 6,
+            // Any other escape is two bytes (`\"`, `\\`, `\n`...).
+            None => at += 2,
+        }
+    }
+    None
 }
 
 fn as_string(raw: &RawValue) -> Option<String> {
@@ -145,7 +191,13 @@ impl Record {
             .get(&keys.text)?
             .ok_or_else(|| format!("no `{}` field", keys.text))?;
         let text = serde_json::from_str::<String>(raw_text.get()).map_err(|e| {
-            if raw_text.get().starts_with('"') {
+            if let Some(escape) = lone_surrogate(raw_text.get()) {
+                format!(
+                    "the `{}` field holds `{escape}`, half of a UTF-16 pair alone, which is no \
+                     character (Python's json.dumps writes one for each undecodable byte)",
+                    keys.text
+                )
+            } else if raw_text.get().starts_with('"') {
                 // The column counts within the field: left out.
                 let e = e.to_string();
                 let (what, _) = position(&e);
@@ -359,12 +411,23 @@ mod tests {
     fn bad_lines_say_why() {
         let cases = [
             ("not json", "invalid JSON"),
-            ("[1,2]", "invalid JSON"),
+            ("[1,2]", "not a JSON object (found an array)"),
+            ("null", "not a JSON object (found null)"),
+            ("\"s\"", "not a JSON object (found string \"s\")"),
             (r#"{"id":1}"#, "no `text` field"),
             (r#"{"text":5}"#, "not a string"),
             (r#"{"text":null}"#, "not a string"),
             (r#"{"text":"a","text":"b"}"#, "more than once"),
-            (r#"{"text":"\ud800"}"#, "not a valid string"),
+            (
+                r#"{"text":"\ud800"}"#,
+                r"holds `\ud800`, half of a UTF-16 pair alone",
+            ),
+            (r#"{"text":"a\\ud800 \udcffb"}"#, r"holds `\udcff`"),
+            (r#"{"text":"\ud83d\ude00 \ud83d"}"#, r"holds `\ud83d`"),
+            (
+                r#"{"text":"\x"}"#,
+                "invalid JSON at column 11: invalid escape",
+            ),
             (r#"{"text":"a"} trailing"#, "invalid JSON"),
         ];
         for (line, want) in cases {

@@ -620,7 +620,7 @@ fn malformed_jsonl_lines_are_reported_and_passed_through() {
             r#"{"id":4,"text":"Skip Navigation","text":"x"}"#,
             "the key `text` appears more than once",
         ),
-        (r#"[{"text":"Skip Navigation"}]"#, "invalid JSON"),
+        (r#"[{"text":"Skip Navigation"}]"#, "not a JSON object"),
         (r#"{"id":6,"text":"Skip Navigation"#, "invalid JSON"),
         (r#"{"id":7,"text":"Skip Navigation\nok"}"#, ""),
         ("", ""),
