@@ -10,7 +10,7 @@ Exit codes:
   0    success (malformed records passed through unchanged are reported, not errors)
   1    --check: something would be removed
   2    bad usage or a bad rules file (nothing was read or written)
-  3    some inputs could not be processed, an output could not be written, or --strict met a malformed record (the other inputs were processed)
+  3    some inputs could not be processed, an output could not be written, --strict met a malformed record, or a damaged WARC record was converted to JSONL, which cannot hold it (the other inputs and records were processed)
   130  interrupted (every file written is complete)";
 
 /// Strip web boilerplate (navigation, notices, social blocks, trailers) from
@@ -106,7 +106,12 @@ pub struct CleanArgs {
     pub attributes: Option<PathBuf>,
 
     /// The attribute name prefix for --attributes.
-    #[arg(long, default_value = "dechrome", value_name = "NAME")]
+    #[arg(
+        long,
+        default_value = "dechrome",
+        value_name = "NAME",
+        requires = "attributes"
+    )]
     pub attributes_name: String,
 
     /// Clean nothing: exit 1 if anything would be removed, 0 otherwise, and list

@@ -280,6 +280,17 @@ fn zero_threads_is_a_usage_error_for_every_command() {
     }
 }
 
+#[test]
+fn an_attribute_name_needs_attribute_files() {
+    dechrome()
+        .args(["--attributes-name", "mine"])
+        .write_stdin("Story.\n")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("--attributes <DIR>"));
+}
+
 /// No output (cleaned file, attribute file, statistics, learned rules)
 /// is written over an input, and two inputs whose outputs would have one
 /// path do not overwrite each other: the first in order keeps it, the
