@@ -189,7 +189,7 @@ pub fn label_scores(labels: &str, output: &str) -> (f64, f64, Vec<String>, Vec<S
 }
 
 /// What kind of ground truth a directory has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Truth {
     /// `ID.page.txt` with `ID.gold.txt`.
@@ -258,6 +258,9 @@ pub struct EvalReport {
     pub dirs: Vec<DirReport>,
     /// Per rule over all gold pages, keyed by origin `FILE:LINE`.
     pub rules: BTreeMap<String, RuleCost>,
+    /// Page files (`ID.page.txt`) found without their gold file, in path
+    /// order: not scored.
+    pub unscored: Vec<PathBuf>,
 }
 
 /// One page found under a directory.
@@ -269,8 +272,9 @@ pub(crate) struct Page {
 
 /// Finds the scored pages under `dir`, grouped by directory, each group
 /// sorted by id.
-pub(crate) fn find_pages(dir: &Path) -> Result<BTreeMap<PathBuf, (Truth, Vec<Page>)>, InputError> {
-    let mut groups: BTreeMap<PathBuf, (Truth, Vec<Page>)> = BTreeMap::new();
+pub(crate) fn find_pages(dir: &Path) -> Result<Found, InputError> {
+    let mut found_pages = Found::default();
+    let groups = &mut found_pages.groups;
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| InputError::Read {
             path: e.path().unwrap_or(dir).to_path_buf(),
@@ -281,6 +285,9 @@ pub(crate) fn find_pages(dir: &Path) -> Result<BTreeMap<PathBuf, (Truth, Vec<Pag
         let parent = path.parent().unwrap_or(dir).to_path_buf();
         let found = if let Some(id) = name.strip_suffix(".page.txt") {
             let gold = parent.join(format!("{id}.gold.txt"));
+            if !gold.is_file() {
+                found_pages.unscored.push(path.to_path_buf());
+            }
             gold.is_file().then(|| (Truth::Gold, id.to_string(), gold))
         } else if let Some(id) = name.strip_suffix(".txt") {
             let labels = parent.join(format!("{id}.labels"));
@@ -291,20 +298,27 @@ pub(crate) fn find_pages(dir: &Path) -> Result<BTreeMap<PathBuf, (Truth, Vec<Pag
             None
         };
         if let Some((truth, id, truth_path)) = found {
-            let group = groups.entry(parent).or_insert((truth, Vec::new()));
-            if group.0 == truth {
-                group.1.push(Page {
-                    id,
-                    input: path.to_path_buf(),
-                    truth: truth_path,
-                });
-            }
+            groups.entry((parent, truth)).or_default().push(Page {
+                id,
+                input: path.to_path_buf(),
+                truth: truth_path,
+            });
         }
     }
-    for (_, pages) in groups.values_mut() {
+    for pages in groups.values_mut() {
         pages.sort_by(|a, b| a.id.cmp(&b.id));
     }
-    Ok(groups)
+    Ok(found_pages)
+}
+
+/// What [`find_pages`] finds under a directory.
+#[derive(Default)]
+pub(crate) struct Found {
+    /// The scored pages of each directory, by kind of truth: a directory
+    /// with both kinds is two groups.
+    pub groups: BTreeMap<(PathBuf, Truth), Vec<Page>>,
+    /// Page files without their gold file.
+    pub unscored: Vec<PathBuf>,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, InputError> {
@@ -426,9 +440,12 @@ pub fn evaluate(
         split,
         dirs: Vec::new(),
         rules: BTreeMap::new(),
+        unscored: Vec::new(),
     };
     for dir in dirs {
-        for (group, (truth, pages)) in find_pages(dir)? {
+        let found = find_pages(dir)?;
+        report.unscored.extend(found.unscored);
+        for ((group, truth), pages) in found.groups {
             let pages: Vec<&Page> = pages
                 .iter()
                 .enumerate()

@@ -618,6 +618,13 @@ fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode>
     let cleaner = pool.install(|| config::build_cleaner(rules))?;
     let split = split(args.split);
     let report = pool.install(|| evaluate(&cleaner, &args.dirs, split))?;
+    if let Some(first) = report.unscored.first() {
+        let n = report.unscored.len();
+        report!(
+            "dechrome: {n} page file(s) without their gold file (ID.page.txt without ID.gold.txt) not scored, the first {}",
+            first.display()
+        );
+    }
     if report.dirs.is_empty() {
         anyhow::bail!("no scored pages (ID.page.txt + ID.gold.txt, or NNN.txt + NNN.labels) found");
     }

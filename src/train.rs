@@ -164,7 +164,7 @@ pub fn train(
 ) -> Result<Trained, InputError> {
     let mut chosen = Vec::new();
     for dir in dirs {
-        for (_, (truth, pages)) in find_pages(dir)? {
+        for ((_, truth), pages) in find_pages(dir)?.groups {
             if truth != Truth::Gold {
                 continue;
             }

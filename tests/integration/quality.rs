@@ -85,6 +85,45 @@ fn eval_token_scores_match_a_hand_count() {
             .starts_with("a "),
         "{text}"
     );
+    // Line labels beside the gold pages are scored too, as a group of their
+    // own; a page file without its gold is named, not scored.
+    std::fs::write(dir.path().join("001.txt"), "Skip Navigation\nStory.\n").unwrap();
+    std::fs::write(
+        dir.path().join("001.labels"),
+        "-\tSkip Navigation\n+\tStory.\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("c.page.txt"), "No gold for this one.\n").unwrap();
+    let assert = dechrome()
+        .args(["eval", "--json", "--no-default-rules", "-r"])
+        .arg(dir.path().join("rules.rules"))
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "1 page file(s) without their gold file",
+        ));
+    let report: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let groups: Vec<(&str, usize)> = report["dirs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["truth"].as_str().unwrap(),
+                d["pages"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(groups, [("gold", 2), ("labels", 1)]);
+    assert_eq!(
+        report["dirs"][0]["precision"], 0.75,
+        "the gold pages as before"
+    );
+    assert_eq!(
+        report["unscored"][0],
+        dir.path().join("c.page.txt").to_str().unwrap()
+    );
 }
 
 /// A page with a menu at each end and prose between.
