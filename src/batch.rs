@@ -523,6 +523,7 @@ impl Sink {
     fn create(
         dest: PathBuf,
         compression: Compression,
+        per_record: bool,
         permissions: Option<fs::Permissions>,
     ) -> io::Result<Sink> {
         let parent = dest
@@ -560,8 +561,12 @@ impl Sink {
         list.push(tmp.path().to_path_buf());
         drop(list);
         let listed = Listed(tmp.path().to_path_buf());
+        let out = match per_record {
+            true => Output::per_record(tmp, compression)?,
+            false => Output::new(tmp, compression)?,
+        };
         Ok(Sink {
-            out: Output::new(tmp, compression)?,
+            out,
             dest,
             permissions,
             _listed: listed,
@@ -947,10 +952,13 @@ impl<'c> Batch<'c> {
         // ever; a regular file cannot.
         let may_block = line_buffered && !metadata.as_ref().is_some_and(|m| m.is_file());
         let mut sinks = [None, None];
-        for (sink, dest) in sinks.iter_mut().zip([output_dest, attributes_dest]) {
+        let dests = Role::ALL.into_iter().zip([output_dest, attributes_dest]);
+        for (sink, (role, dest)) in sinks.iter_mut().zip(dests) {
             if let Some(dest) = dest {
                 let compression = Compression::from_path(&dest);
-                match Sink::create(dest.clone(), compression, permissions.clone()) {
+                // A cleaned WARC file is written a record at a time.
+                let per_record = role == Role::Output && out_format == Format::Warc;
+                match Sink::create(dest.clone(), compression, per_record, permissions.clone()) {
                     Ok(created) => *sink = Some(created),
                     Err(source) => {
                         return emit(Event::Failed(InputError::Write { path: dest, source }))
@@ -1561,7 +1569,7 @@ pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
         let mut file = fs::OpenOptions::new().write(true).open(dest)?;
         return file.write_all(bytes).and_then(|()| file.flush());
     }
-    let mut sink = Sink::create(dest.to_path_buf(), Compression::None, None)?;
+    let mut sink = Sink::create(dest.to_path_buf(), Compression::None, false, None)?;
     sink.out.write_all(bytes)?;
     sink.commit()
 }
@@ -1582,6 +1590,7 @@ mod tests {
         let sink = Sink::create(
             dir.path().join("out.txt"),
             Compression::None,
+            false,
             Some(permissions),
         )
         .unwrap();

@@ -289,6 +289,10 @@ pub enum Output<W: Write> {
     Plain(W),
     /// gzip.
     Gzip(flate2::write::GzEncoder<W>),
+    /// gzip, each write a member of its own: a WARC file's records, each
+    /// of which can then be read on its own from its offset, as in Common
+    /// Crawl's files (see [`Output::per_record`]).
+    GzipMembers(W),
     /// Zstandard.
     Zstd(zstd::stream::write::Encoder<'static, W>),
 }
@@ -306,10 +310,20 @@ impl<W: Write> Output<W> {
         })
     }
 
+    /// [`Output::new`] for a file whose every write is a record: with gzip,
+    /// each is a member of its own (the WARC standard's "record at a time"
+    /// compression, annex D of ISO 28500).
+    pub fn per_record(inner: W, compression: Compression) -> io::Result<Output<W>> {
+        match compression {
+            Compression::Gzip => Ok(Output::GzipMembers(inner)),
+            other => Output::new(inner, other),
+        }
+    }
+
     /// Writes the compressed stream's end and returns the inner writer, flushed.
     pub fn finish(self) -> io::Result<W> {
         let mut inner = match self {
-            Output::Plain(w) => w,
+            Output::Plain(w) | Output::GzipMembers(w) => w,
             Output::Gzip(e) => e.finish()?,
             Output::Zstd(e) => e.finish()?,
         };
@@ -323,6 +337,7 @@ impl<W: Write> Write for Output<W> {
         match self {
             Output::Plain(w) => w.write(buf),
             Output::Gzip(e) => e.write(buf),
+            Output::GzipMembers(_) => self.write_all(buf).map(|()| buf.len()),
             Output::Zstd(e) => e.write(buf),
         }
     }
@@ -331,13 +346,19 @@ impl<W: Write> Write for Output<W> {
         match self {
             Output::Plain(w) => w.write_all(buf),
             Output::Gzip(e) => e.write_all(buf),
+            Output::GzipMembers(_) if buf.is_empty() => Ok(()),
+            Output::GzipMembers(w) => {
+                let mut member = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+                member.write_all(buf)?;
+                member.finish().map(drop)
+            }
             Output::Zstd(e) => e.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Output::Plain(w) => w.flush(),
+            Output::Plain(w) | Output::GzipMembers(w) => w.flush(),
             Output::Gzip(e) => e.flush(),
             Output::Zstd(e) => e.flush(),
         }

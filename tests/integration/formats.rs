@@ -272,9 +272,27 @@ fn wet_records_are_cleaned_with_correct_lengths_and_digests() {
         .arg(&input)
         .assert()
         .success();
-    let out = read_decompressed(&out_dir.join("CC-MAIN-20140616-00000.warc.wet.gz"));
+    let cleaned = out_dir.join("CC-MAIN-20140616-00000.warc.wet.gz");
+    let out = read_decompressed(&cleaned);
     let items: Vec<Item> = Reader::new(&out[..]).map(Result::unwrap).collect();
     assert_eq!(items.len(), 6);
+    // A gzip member per record, as Common Crawl writes them: each can be
+    // read on its own from its offset.
+    let compressed = std::fs::read(&cleaned).unwrap();
+    let mut rest = &compressed[..];
+    let mut members = Vec::new();
+    while !rest.is_empty() {
+        let mut member = Vec::new();
+        flate2::bufread::GzDecoder::new(&mut rest)
+            .read_to_end(&mut member)
+            .unwrap();
+        members.push(member);
+    }
+    assert_eq!(members.concat(), out);
+    assert_eq!(members.len(), 6);
+    for member in &members {
+        assert_eq!(Reader::new(&member[..]).count(), 1);
+    }
     let Item::Record(info) = &items[0] else {
         panic!("{:?}", items[0])
     };
