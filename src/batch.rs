@@ -245,6 +245,9 @@ pub struct DocumentEvent {
     pub record: Option<usize>,
     /// The record's id, if it has one.
     pub id: Option<String>,
+    /// The same id as JSON, as the record has it (`7`, `"a7"`): what
+    /// attribute files and `--explain --format json` write.
+    pub id_json: Option<String>,
     /// The page URL, if the record has one.
     pub url: Option<String>,
     /// The document text, with [`Options::keep_text`].
@@ -1150,6 +1153,7 @@ impl<'c> Batch<'c> {
             name: name.to_string(),
             record,
             id,
+            id_json: id_json.map(str::to_string),
             url: url.map(str::to_string),
             original: keep.then(|| text.to_vec()),
             cleaned: keep.then(|| cleaned.clone()),

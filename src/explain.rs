@@ -151,26 +151,51 @@ pub fn write_json(
     let chars = crate::stats::char_offsets(doc, spans.iter().flat_map(|s| [s.start, s.end]));
     let newlines: Vec<usize> = memchr::memchr_iter(b'\n', doc).collect();
     let line_of = |pos: usize| newlines.partition_point(|&nl| nl < pos) + 1;
+    // The id as the record has it, as attribute files write it (a number
+    // stays a number, however large).
+    let id = event
+        .id_json
+        .as_deref()
+        .and_then(|json| serde_json::value::RawValue::from_string(json.to_string()).ok());
     for (span, offsets) in spans.iter().zip(chars.chunks(2)) {
         let (origin, action, rule) = crate::stats::cause_key(matcher, span.cause);
-        let entry = serde_json::json!({
-            "input": event.name,
-            "record": event.record,
-            "id": event.id,
-            "line": line_of(span.start),
-            "last_line": line_of(span.end.saturating_sub(1).max(span.start)),
-            "start": span.start,
-            "end": span.end,
-            "start_char": offsets[0],
-            "end_char": offsets[1],
-            "action": action,
-            "origin": origin,
-            "rule": rule,
-            "removed": String::from_utf8_lossy(&doc[span.start..span.end]),
-        });
-        writeln!(out, "{entry}")?;
+        let entry = JsonSpan {
+            input: &event.name,
+            record: event.record,
+            id: id.as_deref(),
+            line: line_of(span.start),
+            last_line: line_of(span.end.saturating_sub(1).max(span.start)),
+            start: span.start,
+            end: span.end,
+            start_char: offsets[0],
+            end_char: offsets[1],
+            action: &action,
+            origin: &origin,
+            rule: &rule,
+            removed: &String::from_utf8_lossy(&doc[span.start..span.end]),
+        };
+        let line = serde_json::to_string(&entry).map_err(io::Error::other)?;
+        writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+/// One line of `--explain --format json`.
+#[derive(serde::Serialize)]
+struct JsonSpan<'a> {
+    input: &'a str,
+    record: Option<usize>,
+    id: Option<&'a serde_json::value::RawValue>,
+    line: usize,
+    last_line: usize,
+    start: usize,
+    end: usize,
+    start_char: usize,
+    end_char: usize,
+    action: &'a str,
+    origin: &'a str,
+    rule: &'a str,
+    removed: &'a str,
 }
 
 /// The label of a document in explanations: the input's name, and for a

@@ -631,6 +631,32 @@ fn explain_as_json_lines() {
         .unwrap()
         .starts_with("rules/navigation.rules:"));
     assert_eq!(first["removed"], "Skip Navigation\n\n");
+    // A record's id is written as the record has it, as the attribute files
+    // write it, so the two join: a number stays a number, however large.
+    let tmp = tempfile::tempdir().unwrap();
+    let shard = tmp.path().join("shard.jsonl");
+    let ids = ["7", "1e400", "\"x7\""];
+    let records: String = ids
+        .iter()
+        .map(|id| format!("{{\"id\":{id},\"text\":\"Skip Navigation\\nStory.\\n\"}}\n"))
+        .collect();
+    std::fs::write(&shard, records).unwrap();
+    let explained = dechrome()
+        .args(["--explain", "--format", "json"])
+        .arg(&shard)
+        .success_stdout();
+    let attributes = tmp.path().join("attrs");
+    dechrome()
+        .arg("--attributes")
+        .arg(&attributes)
+        .arg(&shard)
+        .assert()
+        .success();
+    let rows = std::fs::read_to_string(attributes.join("shard.jsonl")).unwrap();
+    for ((line, row), id) in explained.lines().zip(rows.lines()).zip(ids) {
+        assert!(line.contains(&format!("\"id\":{id},")), "{line}");
+        assert!(row.starts_with(&format!("{{\"id\":{id},")), "{row}");
+    }
 }
 
 #[test]
