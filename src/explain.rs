@@ -96,7 +96,7 @@ pub fn write(
                 };
                 let text = String::from_utf8_lossy(first_text);
                 let (shown, cut) = shortened(text.trim());
-                let preview = format!("{shown}{cut}");
+                let preview = format!("{}{cut}", visible(shown));
                 let more = match text_lines.len() - 1 {
                     0 => String::new(),
                     1 => " (+1 line)".to_string(),
@@ -124,6 +124,24 @@ pub fn write(
         writeln!(out, "    {removed_style}- {preview}{removed_style:#}{more}")?;
     }
     Ok(())
+}
+
+/// `text` with its control characters but tab written as escapes (`\u{1b}`):
+/// page text must not move a terminal's cursor or change its colours.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\t';
+    if !text.contains(control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if control(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
 /// The first [`PREVIEW_CHARS`] characters of `text`, and `…` when that

@@ -82,6 +82,20 @@ fn explain_colours_only_when_asked() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\u{1b}["));
+    // The page's own control characters are shown, not sent to the terminal.
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("nav.rules");
+    std::fs::write(&rules, "[contains]\nSkip Navigation\n").unwrap();
+    let out = dechrome()
+        .args(["--explain", "--color", "never", "-r"])
+        .arg(&rules)
+        .write_stdin("Skip Navigation \u{1b}[2J\u{7}\tnow\nThe story.\n")
+        .success_stdout();
+    assert!(!out.contains(['\u{1b}', '\u{7}']), "{out:?}");
+    assert!(
+        out.contains("- Skip Navigation \\u{1b}[2J\\u{7}\tnow\n"),
+        "{out:?}"
+    );
 }
 
 #[test]
