@@ -1436,6 +1436,12 @@ impl Plan {
                     && owner.input.is_some()
                     && owner.input == input.and_then(FileId::of)
             };
+            if owner.index == index && owner.role != role {
+                return Err(InputError::OwnOutputClash {
+                    path: dest.to_path_buf(),
+                    input: owner.name.clone(),
+                });
+            }
             if !own && !same_input() {
                 return Err(InputError::OutputClash {
                     path: dest.to_path_buf(),

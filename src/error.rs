@@ -105,6 +105,15 @@ pub enum InputError {
         /// The input that owns it.
         owner: String,
     },
+    /// An input's attribute file would be written over its own cleaned
+    /// output (`-o` and `--attributes` name one directory).
+    #[error("{}: the attribute file of {input} would be written over its cleaned output; give --attributes a directory other than -o", path.display())]
+    OwnOutputClash {
+        /// The output path.
+        path: PathBuf,
+        /// The input.
+        input: String,
+    },
     /// With `--strict`, a malformed record fails its input: to a stream, the
     /// records before it are written and no more; an output file is not kept.
     #[error("{path}: {reason} (--strict: the input stops at this record)")]
@@ -123,7 +132,7 @@ impl InputError {
             InputError::Read { .. } => "read error",
             InputError::Write { .. } => "write error",
             InputError::WouldOverwriteInput { .. } => "would overwrite input",
-            InputError::OutputClash { .. } => "output clash",
+            InputError::OutputClash { .. } | InputError::OwnOutputClash { .. } => "output clash",
             InputError::Strict { .. } => "malformed record (strict)",
         }
     }
