@@ -87,21 +87,55 @@ pub enum Links {
     Follow,
 }
 
+/// `docs` ([`discover`]ed from `paths`) without the file at `path` that a
+/// run writes once (statistics, learned rules), when a directory walk found
+/// it among them (however reached: by its name, a link, `--follow`) and it
+/// begins with `signature`, as that file does: it is the same command's
+/// output of an earlier run, not an input. Any other file there is left
+/// among the inputs, which [`Batch::claim_on`] then keeps from being written
+/// over; so is one named in `paths` itself.
+pub fn without_own_file(
+    mut docs: Vec<Document>,
+    paths: &[PathBuf],
+    path: &Path,
+    signature: &[u8],
+) -> Vec<Document> {
+    let Some(own) = FileId::of(path) else {
+        return docs;
+    };
+    let begins_as_own = || {
+        let mut head = vec![0; signature.len()];
+        fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| head == signature)
+    };
+    let found = |doc: &Document| {
+        doc.path().is_some_and(|p| {
+            !paths.iter().any(|given| given == p) && FileId::of(p).as_ref() == Some(&own)
+        })
+    };
+    if docs.iter().any(found) && begins_as_own() {
+        docs.retain(|doc| !found(doc));
+    }
+    docs
+}
+
 /// Expands input paths into documents: a file is itself (output under its
 /// file name), a directory is every file (or link to a file) below it in name
 /// order (output mirrors the tree; with [`Links::Follow`], links to
 /// directories are walked too), `-` is standard input. Paths that cannot
 /// be read, dangling links included, are returned as errors; the others are
 /// still listed. `exclude` lists what is never read inside a directory
-/// given: the directories and files a run writes (the output and attribute
-/// directories, the statistics file), when they lie inside an input.
+/// given: the directories a run writes (the output and attribute
+/// directories), when they lie inside an input (for a file a run writes,
+/// see [`without_own_file`]).
 pub fn discover(
     paths: &[PathBuf],
     exclude: &[&Path],
     links: Links,
 ) -> (Vec<Document>, Vec<InputError>) {
-    // What dechrome itself writes (the output and attribute directories,
-    // the statistics file) is not read back as input by a later run.
+    // What dechrome itself writes (the output and attribute directories)
+    // is not read back as input by a later run.
     let exclude: Vec<PathBuf> = exclude
         .iter()
         .filter_map(|p| p.canonicalize().ok())

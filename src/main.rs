@@ -22,7 +22,9 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser};
 
 use anyhow::Context;
-use dechrome::batch::{discover, Batch, Claim, Destination, Document, DocumentEvent, Event};
+use dechrome::batch::{
+    discover, without_own_file, Batch, Claim, Destination, Document, DocumentEvent, Event,
+};
 use dechrome::explain;
 
 use cli::{Cli, Command, RulesCommand};
@@ -198,10 +200,6 @@ fn clean_command(args: cli::CleanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
-    if let Some(stats) = &config.stats {
-        let start = dechrome::stats::Stats::JSON_START;
-        refuse_foreign_file(&config.paths, stats, start, "statistics")?;
-    }
     let mut exclude = Vec::new();
     if let Destination::Directory(dir) = &config.options.destination {
         exclude.push(dir.as_path());
@@ -209,10 +207,11 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     if let Some(attributes) = &config.options.attributes {
         exclude.push(attributes.dir.as_path());
     }
+    let (mut docs, errors) = discover(&config.paths, &exclude, config.links);
     if let Some(stats) = &config.stats {
-        exclude.push(stats.as_path());
+        let start = dechrome::stats::Stats::JSON_START.as_bytes();
+        docs = without_own_file(docs, &config.paths, stats, start);
     }
-    let (docs, errors) = discover(&config.paths, &exclude, config.links);
     let mut failed = errors.len();
     for e in &errors {
         report!("dechrome: {e}");
@@ -449,13 +448,12 @@ fn learn(args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
     use dechrome::format::jsonl::Keys;
     use dechrome::learn::{LearnOptions, Learner};
 
+    refuse_classifier_flags(rules, "learn")?;
+    let (mut docs, errors) = discover(&args.paths, &[], cli::links(args.follow));
     if let Some(output) = &args.output {
         let title = format!("# {}:", dechrome::learn::TITLE);
-        refuse_foreign_file(&args.paths, output, &title, "rules")?;
+        docs = without_own_file(docs, &args.paths, output, title.as_bytes());
     }
-    refuse_classifier_flags(rules, "learn")?;
-    let exclude: Vec<&Path> = args.output.iter().map(PathBuf::as_path).collect();
-    let (docs, errors) = discover(&args.paths, &exclude, cli::links(args.follow));
     for e in &errors {
         report!("dechrome: {e}");
     }
@@ -562,11 +560,10 @@ fn refuse_to_write_over(
     }
 }
 
-/// A file written once per run (the statistics, learned rules, a model)
-/// that already exists inside one of the input directories `inputs` is
-/// taken for the same command's output of an earlier run, which is not read
-/// as an input, only when it begins as one (`signature`); any other file
-/// there may be an input, and is refused.
+/// A model that `train` would write inside one of its gold directories
+/// `inputs`, over a file already there: allowed only over a model, which
+/// begins with `signature`; any other file there may be a page, and is
+/// refused.
 fn refuse_foreign_file(
     inputs: &[PathBuf],
     output: &Path,
@@ -574,7 +571,7 @@ fn refuse_foreign_file(
     what: &str,
 ) -> anyhow::Result<()> {
     use std::io::Read;
-    if !std::fs::metadata(output).is_ok_and(|m| m.is_file() && m.len() > 0) {
+    if !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
         return Ok(());
     }
     let Ok(canonical) = output.canonicalize() else {

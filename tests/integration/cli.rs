@@ -493,33 +493,60 @@ fn outputs_never_write_over_inputs_or_each_other() {
         "A precious page of the corpus.\n",
     )
     .unwrap();
-    let runs: [(&[&str], &str); 3] = [
-        (&["--stats"], "a.page.txt"),
-        (&["learn", "--min-docs", "1", "-o"], "a.page.txt"),
-        (&["train", "--split", "all", "-o"], "a.gold.txt"),
+    // Reached by a link too, and an empty one.
+    let elsewhere = dir.join("elsewhere.txt");
+    std::fs::write(&elsewhere, kept).unwrap();
+    std::fs::write(corpus.join("empty.txt"), "").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&elsewhere, corpus.join("link.txt")).unwrap();
+    let refused = [
+        "refusing to overwrite an input",
+        "refusing to overwrite a file inside the input directory",
     ];
-    for (args, input) in runs {
-        let target = corpus.join(input);
-        let before = std::fs::read(&target).unwrap();
+    let runs: [(&[&str], &Path, &str); 6] = [
+        (&["--stats"], &corpus.join("a.page.txt"), refused[0]),
+        (&["--stats"], &corpus.join("empty.txt"), refused[0]),
+        (&["--stats"], &elsewhere, refused[0]),
+        (
+            &["learn", "--min-docs", "1", "-o"],
+            &corpus.join("a.page.txt"),
+            refused[0],
+        ),
+        (&["learn", "--min-docs", "1", "-o"], &elsewhere, refused[0]),
+        (
+            &["train", "--split", "all", "-o"],
+            &corpus.join("a.gold.txt"),
+            refused[1],
+        ),
+    ];
+    for (args, target, message) in runs {
+        if !cfg!(unix) && target == elsewhere {
+            continue;
+        }
+        let before = std::fs::read(target).unwrap();
         let (command, flag) = args.split_at(args.len() - 1);
         dechrome()
             .args(command)
             .arg(&corpus)
             .args(flag)
-            .arg(&target)
+            .arg(target)
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(
-                "refusing to overwrite a file inside the input directory",
-            ));
-        assert_eq!(std::fs::read(&target).unwrap(), before, "{args:?}");
+            .stderr(predicate::str::contains(message));
+        assert_eq!(
+            std::fs::read(target).unwrap(),
+            before,
+            "{args:?} {target:?}"
+        );
+        // Again over its own file, the second time spelled otherwise.
         let own = corpus.join("own.out");
-        for _ in 0..2 {
+        let spelled = dir.join("corpus/../corpus/own.out");
+        for path in [&own, &spelled] {
             dechrome()
                 .args(command)
                 .arg(&corpus)
                 .args(flag)
-                .arg(&own)
+                .arg(path)
                 .assert()
                 .success();
         }
