@@ -292,7 +292,7 @@ pub enum Output<W: Write> {
     /// gzip, each write a member of its own: a WARC file's records, each
     /// of which can then be read on its own from its offset, as in Common
     /// Crawl's files (see [`Output::per_record`]).
-    GzipMembers(W),
+    GzipMembers(MemberWriter<W>),
     /// Zstandard.
     Zstd(zstd::stream::write::Encoder<'static, W>),
 }
@@ -315,7 +315,7 @@ impl<W: Write> Output<W> {
     /// compression, annex D of ISO 28500).
     pub fn per_record(inner: W, compression: Compression) -> io::Result<Output<W>> {
         match compression {
-            Compression::Gzip => Ok(Output::GzipMembers(inner)),
+            Compression::Gzip => Ok(Output::GzipMembers(MemberWriter::new(inner))),
             other => Output::new(inner, other),
         }
     }
@@ -323,7 +323,8 @@ impl<W: Write> Output<W> {
     /// Writes the compressed stream's end and returns the inner writer, flushed.
     pub fn finish(self) -> io::Result<W> {
         let mut inner = match self {
-            Output::Plain(w) | Output::GzipMembers(w) => w,
+            Output::Plain(w) => w,
+            Output::GzipMembers(m) => m.finish()?,
             Output::Gzip(e) => e.finish()?,
             Output::Zstd(e) => e.finish()?,
         };
@@ -346,22 +347,85 @@ impl<W: Write> Write for Output<W> {
         match self {
             Output::Plain(w) => w.write_all(buf),
             Output::Gzip(e) => e.write_all(buf),
-            Output::GzipMembers(_) if buf.is_empty() => Ok(()),
-            Output::GzipMembers(w) => {
-                let mut member = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-                member.write_all(buf)?;
-                member.finish().map(drop)
-            }
+            Output::GzipMembers(m) => m.member(buf),
             Output::Zstd(e) => e.write_all(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Output::Plain(w) | Output::GzipMembers(w) => w.flush(),
+            Output::Plain(w) => w.flush(),
+            Output::GzipMembers(m) => m.inner.flush(),
             Output::Gzip(e) => e.flush(),
             Output::Zstd(e) => e.flush(),
         }
+    }
+}
+
+/// Writes gzip members, one per [`MemberWriter::member`], from one deflate
+/// state reset between them (a new encoder per member would allocate and
+/// clear its tables for every record).
+pub struct MemberWriter<W: Write> {
+    inner: W,
+    deflate: flate2::Compress,
+    /// The member being made.
+    buf: Vec<u8>,
+    /// Whether a member was written: a file of none is not gzip, so
+    /// [`MemberWriter::finish`] then writes an empty one.
+    written: bool,
+}
+
+impl<W: Write> MemberWriter<W> {
+    fn new(inner: W) -> MemberWriter<W> {
+        MemberWriter {
+            inner,
+            deflate: flate2::Compress::new(flate2::Compression::default(), false),
+            buf: Vec::new(),
+            written: false,
+        }
+    }
+
+    /// Writes `data` as one gzip member (none for no data).
+    fn member(&mut self, data: &[u8]) -> io::Result<()> {
+        use flate2::{FlushCompress, Status};
+        // No file name, no time, "unknown" system, as flate2's encoder
+        // writes it.
+        const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        if data.is_empty() && self.written {
+            return Ok(());
+        }
+        self.buf.clear();
+        self.buf.extend_from_slice(&HEADER);
+        self.deflate.reset();
+        let mut rest = data;
+        loop {
+            self.buf.reserve(rest.len() + rest.len() / 8 + 64);
+            let before = self.deflate.total_in();
+            let status = self
+                .deflate
+                .compress_vec(rest, &mut self.buf, FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            rest = &rest[(self.deflate.total_in() - before) as usize..];
+            if status == Status::StreamEnd {
+                break;
+            }
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        self.buf.extend_from_slice(&crc.sum().to_le_bytes());
+        // The length modulo 2^32, as gzip keeps it.
+        self.buf
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.inner.write_all(&self.buf)?;
+        self.written = true;
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        if !self.written {
+            self.member(&[])?;
+        }
+        Ok(self.inner)
     }
 }
 
@@ -423,6 +487,37 @@ mod tests {
                 .unwrap();
             assert_eq!(back, "héllo\nwörld\n");
         }
+    }
+
+    /// Written a record at a time, each non-empty write is a gzip member of
+    /// its own, whatever it holds (here a record that does not compress).
+    #[test]
+    fn per_record_gzip_writes_a_member_per_record() {
+        let mut seed = 1u64;
+        let noise: Vec<u8> = (0..300_000)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 56) as u8
+            })
+            .collect();
+        let records: [&[u8]; 4] = [b"first\n", b"", &noise, b"last\n"];
+        let mut out = Output::per_record(Vec::new(), Compression::Gzip).unwrap();
+        for record in records {
+            out.write_all(record).unwrap();
+        }
+        let bytes = out.finish().unwrap();
+        let mut rest = &bytes[..];
+        let mut members = Vec::new();
+        while !rest.is_empty() {
+            let mut member = Vec::new();
+            flate2::bufread::GzDecoder::new(&mut rest)
+                .read_to_end(&mut member)
+                .unwrap();
+            members.push(member);
+        }
+        assert_eq!(members, [&b"first\n"[..], &noise, b"last\n"]);
     }
 
     /// Each of `parts` as a gzip member of its own, one after another.

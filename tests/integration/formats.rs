@@ -293,6 +293,21 @@ fn wet_records_are_cleaned_with_correct_lengths_and_digests() {
     for member in &members {
         assert_eq!(Reader::new(&member[..]).count(), 1);
     }
+    // A file of no records is still gzip: one empty member.
+    let empty = tmp.path().join("in/empty.warc.gz");
+    write_compressed(&empty, b"");
+    dechrome()
+        .arg("-o")
+        .arg(&out_dir)
+        .arg(&empty)
+        .assert()
+        .success();
+    let compressed = std::fs::read(out_dir.join("empty.warc.gz")).unwrap();
+    let mut member = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut member)
+        .unwrap();
+    assert!(member.is_empty() && !compressed.is_empty());
     let Item::Record(info) = &items[0] else {
         panic!("{:?}", items[0])
     };
