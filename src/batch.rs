@@ -1366,6 +1366,12 @@ pub enum Claim<'d> {
     Output(&'d Document),
 }
 
+/// Whether `a` and `b` name one existing file (through links, `..`, or
+/// spellings a case-insensitive file system takes for one).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    FileId::of(a).is_some_and(|id| FileId::of(b) == Some(id))
+}
+
 /// An existing file, whatever path names it: its device and inode (its
 /// canonical path where there are none).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -14,7 +14,7 @@ mod cli;
 mod config;
 
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -560,43 +560,6 @@ fn refuse_to_write_over(
     }
 }
 
-/// A model that `train` would write inside one of its gold directories
-/// `inputs`, over a file already there: allowed only over a model, which
-/// begins with `signature`; any other file there may be a page, and is
-/// refused.
-fn refuse_foreign_file(
-    inputs: &[PathBuf],
-    output: &Path,
-    signature: &str,
-    what: &str,
-) -> anyhow::Result<()> {
-    use std::io::Read;
-    if !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
-        return Ok(());
-    }
-    let Ok(canonical) = output.canonicalize() else {
-        return Ok(());
-    };
-    let Some(dir) = inputs
-        .iter()
-        .filter(|p| p.is_dir())
-        .find(|p| p.canonicalize().is_ok_and(|dir| canonical.starts_with(dir)))
-    else {
-        return Ok(());
-    };
-    let mut head = vec![0; signature.len()];
-    let read = std::fs::File::open(output).and_then(|mut f| f.read_exact(&mut head));
-    if read.is_err() || head != signature.as_bytes() {
-        anyhow::bail!(
-            "{}: refusing to overwrite a file inside the input directory {} that is not {what} \
-             dechrome wrote; nothing was read",
-            output.display(),
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
 fn threads(requested: Option<usize>) -> anyhow::Result<usize> {
     match requested {
         Some(0) => anyhow::bail!("-j/--threads must be at least 1"),
@@ -647,8 +610,19 @@ fn split(arg: cli::SplitArg) -> dechrome::eval::Split {
 fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
     use dechrome::train::{train, TrainOptions};
 
-    let title = format!("# {}:", dechrome::train::TITLE);
-    refuse_foreign_file(&args.dirs, &args.output, &title, "a model")?;
+    if args.output.exists() {
+        let inputs = dechrome::train::inputs(&args.dirs)?;
+        if let Some(input) = inputs
+            .iter()
+            .find(|input| dechrome::batch::same_file(input, &args.output))
+        {
+            anyhow::bail!(
+                "{}: refusing to overwrite an input ({}); nothing was read",
+                args.output.display(),
+                input.display()
+            );
+        }
+    }
     let mut set = config::load_rules(&rules.rules, rules.no_default_rules)?;
     // The classifier being trained must not run before itself.
     set.add_source("train", "[settings]\nclassifier = off\n")

@@ -154,6 +154,23 @@ pub struct Trained {
     pub train_f1: f64,
 }
 
+/// Every file under `dirs` that [`train`] would read (page and gold files,
+/// both halves), and the page files it would skip for want of their gold
+/// file: what its model must not be written over.
+pub fn inputs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        let found = find_pages(dir)?;
+        for ((_, truth), pages) in found.groups {
+            if truth == Truth::Gold {
+                files.extend(pages.into_iter().flat_map(|p| [p.input, p.truth]));
+            }
+        }
+        files.extend(found.unscored);
+    }
+    Ok(files)
+}
+
 /// Fits the classifier on the gold pages under `dirs` (the chosen half),
 /// with `cleaner` providing the rules and detectors that run before it (its
 /// own classifier, if any, is not used).
