@@ -510,7 +510,7 @@ struct Sink {
     dest: PathBuf,
     /// The permissions the file takes when committed (its input's).
     permissions: Option<fs::Permissions>,
-    _listed: Listed,
+    listed: Listed,
 }
 
 /// The temporary files being written, so that a hard stop can remove them
@@ -606,18 +606,26 @@ impl Sink {
             out,
             dest,
             permissions,
-            _listed: listed,
+            listed,
         })
     }
 
     fn commit(self) -> io::Result<()> {
+        let dest = self.dest.clone();
+        let (tmp, _listed) = self.finish()?;
+        tmp.persist(&dest).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// The temporary file, complete and with its permissions, to be
+    /// renamed into place, and its place in [`TEMPORARY`] until then.
+    fn finish(self) -> io::Result<(tempfile::NamedTempFile, Listed)> {
         let tmp = self.out.finish()?;
         if let Some(permissions) = self.permissions {
             // Best effort: a file system without permissions still gets the text.
             let _ = tmp.as_file().set_permissions(permissions);
         }
-        tmp.persist(&self.dest).map_err(|e| e.error)?;
-        Ok(())
+        Ok((tmp, self.listed))
     }
 }
 
@@ -1101,10 +1109,13 @@ impl<'c> Batch<'c> {
         let Outputs {
             sink, attributes, ..
         } = out;
+        let input_id = doc
+            .path()
+            .zip(metadata.as_ref())
+            .and_then(|(path, meta)| FileId::with(meta, path));
         for s in [sink, attributes].into_iter().flatten() {
-            let dest = s.dest.clone();
-            if let Err(source) = s.commit() {
-                return emit(Event::Failed(InputError::Write { path: dest, source }));
+            if let Err(e) = plan.commit(s, input_id.clone(), &name) {
+                return emit(Event::Failed(e));
             }
         }
         Ok(())
@@ -1381,10 +1392,15 @@ impl FileId {
     /// The file at `path`, if it exists. An output that does not exist yet
     /// (the common case) costs one failing `stat`.
     fn of(path: &Path) -> Option<FileId> {
-        let meta = fs::metadata(path).ok()?;
+        FileId::with(&fs::metadata(path).ok()?, path)
+    }
+
+    /// The file at `path`, whose metadata (read already) is `meta`.
+    fn with(meta: &fs::Metadata, path: &Path) -> Option<FileId> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
+            let _ = path;
             Some(FileId((meta.dev(), meta.ino())))
         }
         #[cfg(not(unix))]
@@ -1405,9 +1421,13 @@ struct Plan {
     /// Directories as [`Plan::key`] spells them, with how their names
     /// compare, by the path first given.
     dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, (PathBuf, NameFolding)>>,
-    /// How names compare on each file system an output path starts from
-    /// ([`NameFolding::probe`], once per file system).
-    foldings: std::sync::Mutex<std::collections::HashMap<Volume, NameFolding>>,
+    /// How names compare in each existing directory an output path starts
+    /// from ([`NameFolding::probe`], once per directory: case folding is a
+    /// directory's own on ext4 and f2fs).
+    foldings: std::sync::Mutex<std::collections::HashMap<PathBuf, NameFolding>>,
+    /// The files this run has written, as the file system finds them, and
+    /// the input (its file, its name) each is the output of.
+    written: std::sync::Mutex<std::collections::HashMap<FileId, (Option<FileId>, String)>>,
 }
 
 /// Which of an input's files.
@@ -1451,11 +1471,48 @@ impl Plan {
             let (canonical, existing) = canonical_as_far_as_it_exists(dir);
             let mut foldings = self.foldings.lock().unwrap_or_else(|e| e.into_inner());
             let folding = *foldings
-                .entry(Volume::of(&existing))
-                .or_insert_with(|| NameFolding::probe(&existing));
+                .entry(existing)
+                .or_insert_with_key(|existing| NameFolding::probe(existing));
             (folding.fold(canonical.into_os_string()).into(), folding)
         });
         dir.join(folding.fold(name.to_os_string()))
+    }
+
+    /// Commits `sink`, the output of the input at `input` (`name`), unless
+    /// the file it would replace is one this run wrote for another input:
+    /// names [`Plan::key`] does not fold alike but the file system takes for
+    /// one (`straße` and `STRASSE` on some) are caught here, where the second
+    /// would silently replace the first.
+    fn commit(&self, sink: Sink, input: Option<FileId>, name: &str) -> Result<(), InputError> {
+        let dest = sink.dest.clone();
+        let failed = |source| InputError::Write {
+            path: dest.clone(),
+            source,
+        };
+        let (tmp, _listed) = sink.finish().map_err(failed)?;
+        // What the file will be once renamed (read from the open file: no
+        // look-up of its path).
+        let id = tmp
+            .as_file()
+            .metadata()
+            .ok()
+            .and_then(|meta| FileId::with(&meta, &dest));
+        // The check and the rename at once, for any number of threads.
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((owner_input, owner)) = FileId::of(&dest).and_then(|id| written.get(&id)) {
+            if owner_input.is_none() || *owner_input != input {
+                return Err(InputError::OutputClash {
+                    path: dest.clone(),
+                    owner: owner.clone(),
+                });
+            }
+        }
+        tmp.persist(&dest).map_err(|e| failed(e.error))?;
+        // (Where a file is known by its path, once it has the path.)
+        if let Some(id) = id.or_else(|| FileId::of(&dest)) {
+            written.insert(id, (input, name.to_string()));
+        }
+        Ok(())
     }
 
     /// Whether input `index` may write its file of `role` at `dest`: not
@@ -1516,27 +1573,6 @@ fn canonical_as_far_as_it_exists(path: &Path) -> (PathBuf, PathBuf) {
                 base = parent;
             }
             _ => return (absolute.clone(), absolute),
-        }
-    }
-}
-
-/// The file system a directory is on: its device on Unix (where a
-/// volume's rules for names hold in all its directories, but for ext4's
-/// and f2fs's case folding, which a directory inherits from its parent),
-/// the directory itself elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Volume(#[cfg(unix)] Option<u64>, #[cfg(not(unix))] PathBuf);
-
-impl Volume {
-    fn of(dir: &Path) -> Volume {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            Volume(fs::metadata(dir).ok().map(|m| m.dev()))
-        }
-        #[cfg(not(unix))]
-        {
-            Volume(dir.to_path_buf())
         }
     }
 }
@@ -1678,7 +1714,7 @@ mod tests {
             plan.foldings
                 .lock()
                 .unwrap()
-                .insert(Volume::of(&existing), folding);
+                .insert(existing.clone(), folding);
             pairs.map(|(a, b)| plan.key(&dir.join(a)) == plan.key(&dir.join(b)))
         };
         let both = NameFolding {
@@ -1694,10 +1730,7 @@ mod tests {
         assert_eq!(keys(normalization), [false, false, true, false]);
         // One key is still one key, and paths that differ otherwise differ.
         let plan = Plan::default();
-        plan.foldings
-            .lock()
-            .unwrap()
-            .insert(Volume::of(&existing), both);
+        plan.foldings.lock().unwrap().insert(existing, both);
         assert_eq!(plan.key(&dir.join("b.txt")), plan.key(&dir.join("./b.txt")));
         assert_ne!(plan.key(&dir.join("b.txt")), plan.key(&dir.join("c.txt")));
     }

@@ -458,6 +458,34 @@ fn outputs_never_write_over_inputs_or_each_other() {
             ]
         );
     }
+    // Two outputs the file system takes for one file, however it comes to
+    // (a name folded in a way dechrome does not foresee; here a link left in
+    // the output directory): the second is refused when it would replace
+    // what this run has written.
+    #[cfg(unix)]
+    {
+        let pair = dir.join("pair");
+        std::fs::create_dir(&pair).unwrap();
+        std::fs::write(pair.join("a.txt"), "Article A.\n").unwrap();
+        std::fs::write(pair.join("b.txt"), "Article B.\n").unwrap();
+        let out = dir.join("pair-out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("a.txt"), "stale\n").unwrap();
+        std::os::unix::fs::symlink(out.join("a.txt"), out.join("b.txt")).unwrap();
+        dechrome()
+            .args(["-j1", "-o"])
+            .arg(&out)
+            .arg(&pair)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(
+                "b.txt: refusing to write over the output of",
+            ));
+        assert_eq!(
+            std::fs::read_to_string(out.join("a.txt")).unwrap(),
+            "Article A.\n"
+        );
+    }
     // What may run: one input given twice, and a second run whose
     // attribute and statistics files lie inside its input directory.
     let page = dir.join("a/x.txt");
