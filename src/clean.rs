@@ -465,21 +465,39 @@ fn classify_lines(
 }
 
 /// Phrase cuts in a line (merged: sorted and disjoint) widened to take
-/// white space with them: cuts with only white space between them become
-/// one, the space between going with the cut before it, and each such run
-/// takes one side's white space ([`absorb_space`]). "a CUT b" and "a CUT
-/// CUT b" become "a b"; "a CUTCUT b" too, not "ab".
+/// white space with them. Cuts with only white space between them are one
+/// run, the space between going with the cut before it; a run then takes
+/// the white space on one side when that leaves one space between the words
+/// around it, or none at the line's edge ([`absorb_space`]). "a CUT b",
+/// "a CUT CUT b", "a CUTb" and "a CUT(CUT) b" become "a b", "CUT b" becomes
+/// "b", "a CUT" becomes "a".
 fn widen(line: &[u8], mut cuts: Vec<Span>) -> Vec<Span> {
     let mut first = 0;
     while first < cuts.len() {
         let mut last = first;
+        // The first white space inside the run, and where its cut ended.
+        let mut gap = None;
         while last + 1 < cuts.len() && only_space(&line[..cuts[last + 1].start], cuts[last].end) {
+            if gap.is_none() && cuts[last].end < cuts[last + 1].start {
+                gap = Some((last, cuts[last].end));
+            }
             cuts[last].end = cuts[last + 1].start;
             last += 1;
         }
-        let (start, end) = absorb_space(line, cuts[first].start, cuts[last].end);
-        cuts[first].start = start;
-        cuts[last].end = end;
+        match absorb_space(line, cuts[first].start, cuts[last].end) {
+            Absorb::Widen(start, end) => {
+                cuts[first].start = start;
+                cuts[last].end = end;
+            }
+            // Words on both sides and no space by either: the run's own
+            // space (if any) stays between them.
+            Absorb::Separate => {
+                if let Some((k, end)) = gap {
+                    cuts[k].end = end;
+                }
+            }
+            Absorb::Nothing => {}
+        }
         first = last + 1;
     }
     cuts
@@ -496,11 +514,26 @@ fn only_space(line: &[u8], mut from: usize) -> bool {
     true
 }
 
-/// Widens a cut inside a line so that it takes one side's white space with
-/// it: "a CUT b" becomes "a b", not "a  b". Spaces as matching sees them
-/// (no-break and other Unicode spaces too), but not the carriage returns,
-/// vertical tabs and form feeds it also folds: those break lines and pages.
-fn absorb_space(line: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+/// What a cut takes of the white space around it ([`absorb_space`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Absorb {
+    /// The cut widened to these bounds.
+    Widen(usize, usize),
+    /// Nothing: one space is left between the words around it.
+    Nothing,
+    /// Nothing, and words touch the cut on both sides.
+    Separate,
+}
+
+/// What the cut from `start` to `end` in `line` takes of the white space
+/// around it: the space after it when there is space before it too, or no
+/// word on one side ("a CUT b" becomes "a b", "CUT b" becomes "b"); else
+/// the space before it when no word follows ("a CUT" becomes "a"); else
+/// nothing, so that one space stays between the words ("a CUTb" becomes "a
+/// b"). Spaces as matching sees them (no-break and other Unicode spaces
+/// too), but not the carriage returns, vertical tabs and form feeds it also
+/// folds: those break lines and pages, as a line's edges do.
+fn absorb_space(line: &[u8], start: usize, end: usize) -> Absorb {
     use crate::normalize::{space_at, space_before};
     let breaks = |b: u8| matches!(b, b'\r' | 0x0b | 0x0c);
     let after = |end: usize| {
@@ -509,16 +542,25 @@ fn absorb_space(line: &[u8], mut start: usize, mut end: usize) -> (usize, usize)
             .flatten()
     };
     let before = |start: usize| space_before(line, start).filter(|_| !breaks(line[start - 1]));
-    if after(end).is_some() {
-        while let Some(len) = after(end) {
-            end += len;
-        }
-    } else {
-        while let Some(len) = before(start) {
-            start -= len;
-        }
+    let (mut spaced_end, mut spaced_start) = (end, start);
+    while let Some(len) = after(spaced_end) {
+        spaced_end += len;
     }
-    (start, end)
+    while let Some(len) = before(spaced_start) {
+        spaced_start -= len;
+    }
+    let (space_after, space_before) = (spaced_end > end, spaced_start < start);
+    let word_after = spaced_end < line.len() && !breaks(line[spaced_end]);
+    let word_before = spaced_start > 0 && !breaks(line[spaced_start - 1]);
+    if space_after && (space_before || !word_before || !word_after) {
+        Absorb::Widen(start, spaced_end)
+    } else if space_before && (!word_after || !word_before) {
+        Absorb::Widen(spaced_start, end)
+    } else if !space_before && !space_after && word_before && word_after {
+        Absorb::Separate
+    } else {
+        Absorb::Nothing
+    }
 }
 
 /// Step 3: blank lines left by removals, and the final line ending.
@@ -741,6 +783,16 @@ mod tests {
             ("A (AP) (Reuters)\n", "A\n"),
             ("(AP)(Reuters) A\n", "A\n"),
             ("A (AP) x (Reuters) B\n", "A x B\n"),
+            // Space on one side only, words on both: that space stays.
+            ("WASHINGTON (Reuters)The vote.\n", "WASHINGTON The vote.\n"),
+            ("A(AP) B\n", "A B\n"),
+            ("a (AP)(AP)b\n", "a b\n"),
+            // No space by the run: its own space stays between the words.
+            ("A(AP) (Reuters)B\n", "A B\n"),
+            ("A(AP)B\n", "AB\n"),
+            // At a line's edge the space goes.
+            ("A(AP)  \n", "A\n"),
+            ("  (AP)A\n", "A\n"),
             ("A\u{a0}(AP)\u{a0}B\n", "A\u{a0}B\n"),
             ("A\u{2009}\u{a0}(AP)\u{3000}B\n", "A\u{2009}\u{a0}B\n"),
             ("A\u{2009}(AP)\n", "A\n"),
