@@ -11,7 +11,7 @@ Exit codes:
   1    --check: something would be removed
   2    bad usage or a bad rules file (nothing was read or written)
   3    some inputs could not be processed, an output could not be written, --strict met a malformed record, or a damaged WARC record was converted to JSONL, which cannot hold it (the other inputs and records were processed)
-  130  interrupted (every file written is complete)";
+  130  interrupted by Ctrl-C, SIGTERM or SIGHUP (every file written is complete)";
 
 /// Strip web boilerplate (navigation, notices, social blocks, trailers) from
 /// scraped page text, using editable rules files.

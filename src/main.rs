@@ -339,6 +339,7 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
     if let Some(path) = &config.stats {
         let mut stats = summary.stats.clone();
         stats.failed_inputs += errors.len() as u64;
+        stats.interrupted = summary.interrupted;
         for e in &errors {
             stats.add_error(e.kind());
         }

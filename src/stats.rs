@@ -104,6 +104,9 @@ pub struct Stats {
     pub over_removal_guarded: u64,
     /// Inputs (files) that could not be processed.
     pub failed_inputs: u64,
+    /// The run was interrupted: the counts include the documents of an input
+    /// cut short, whose output file was not kept.
+    pub interrupted: bool,
     /// Bytes of document text read.
     pub bytes_in: u64,
     /// Bytes removed.

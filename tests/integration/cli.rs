@@ -802,12 +802,22 @@ fn help_documents_exit_codes() {
 /// Sends SIGINT to `child` once `ready` (or after ten seconds), and waits
 /// for it.
 fn interrupt_when(child: std::process::Child, ready: impl Fn() -> bool) -> std::process::Output {
+    signal_when("INT", child, ready)
+}
+
+/// Sends `signal` to `child` once `ready` (or after ten seconds), and waits
+/// for it.
+fn signal_when(
+    signal: &str,
+    child: std::process::Child,
+    ready: impl Fn() -> bool,
+) -> std::process::Output {
     let start = std::time::Instant::now();
     while !ready() && start.elapsed() < std::time::Duration::from_secs(10) {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     StdCommand::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     child.wait_with_output().unwrap()
@@ -854,8 +864,10 @@ fn a_second_sigint_leaves_no_temporary_file() {
     assert_eq!(temporary(), 0, "a temporary file was left behind");
 }
 
-/// Interrupted inside its only input, a run says so and exits 130 (a run
+/// Interrupted inside its only input (Ctrl-C, or SIGTERM as a scheduler
+/// sends it), a run says so, in its statistics too, and exits 130 (a run
 /// that finished first exits 0 with every record written).
+#[cfg(unix)]
 #[test]
 fn sigint_inside_the_last_input_is_reported() {
     const RECORDS: usize = 6_000;
@@ -865,23 +877,36 @@ fn sigint_inside_the_last_input_is_reported() {
     let input = tmp.path().join("shard.jsonl");
     std::fs::write(&input, format!("{record}\n").repeat(RECORDS)).unwrap();
     let out = tmp.path().join("out.jsonl");
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
-        .arg("-j1")
-        .arg(&input)
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Once the first batch is written.
-    let output = interrupt_when(child, || std::fs::metadata(&out).is_ok_and(|m| m.len() > 0));
-    let written = std::fs::read(&out).unwrap();
-    let records = written.iter().filter(|&&b| b == b'\n').count();
-    match output.status.code() {
-        Some(0) => assert_eq!(records, RECORDS, "a run that exits 0 wrote everything"),
-        code => {
-            assert_eq!(code, Some(130));
-            assert!(records < RECORDS);
-            assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+    let stats = tmp.path().join("stats.json");
+    for signal in ["INT", "TERM"] {
+        let child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+            .arg("-j1")
+            .arg(&input)
+            .arg("--stats")
+            .arg(&stats)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Once the first batch is written.
+        let output = signal_when(signal, child, || {
+            std::fs::metadata(&out).is_ok_and(|m| m.len() > 0)
+        });
+        let written = std::fs::read(&out).unwrap();
+        let records = written.iter().filter(|&&b| b == b'\n').count();
+        let stats: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+        match output.status.code() {
+            Some(0) => {
+                assert_eq!(records, RECORDS, "a run that exits 0 wrote everything");
+                assert_eq!(stats["interrupted"], false);
+            }
+            code => {
+                assert_eq!(code, Some(130), "SIG{signal}");
+                assert!(records < RECORDS);
+                assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+                assert_eq!(stats["interrupted"], true);
+            }
         }
     }
 }
