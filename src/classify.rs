@@ -955,6 +955,8 @@ impl Model {
         // line of each `tree`.
         let mut announced: Option<(usize, usize)> = None;
         let mut tree_lines = Vec::new();
+        // The line of each node, per tree.
+        let mut node_lines: Vec<Vec<usize>> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let no = i + 1;
             let line = raw.trim();
@@ -985,14 +987,23 @@ impl Model {
                 ["base", v] => model.base = number(v)?,
                 ["threshold", v] => model.threshold = number(v)?,
                 ["trees", n] => {
+                    if let Some((first, _)) = announced {
+                        return Err(err(
+                            no,
+                            format!("a second `trees` line (the first is line {first})"),
+                        ));
+                    }
                     let n = n
                         .parse::<usize>()
-                        .map_err(|_| err(no, format!("not a count of trees: `{n}`")))?;
+                        .ok()
+                        .filter(|_| n.bytes().all(|b| b.is_ascii_digit()))
+                        .ok_or_else(|| err(no, format!("not a count of trees: `{n}`")))?;
                     announced = Some((no, n));
                 }
                 ["tree"] => {
                     model.trees.push(Vec::new());
                     tree_lines.push(no);
+                    node_lines.push(Vec::new());
                 }
                 [feature, threshold, left, right, value] => {
                     let Some(tree) = model.trees.last_mut() else {
@@ -1011,6 +1022,9 @@ impl Model {
                                 .ok_or_else(|| err(no, format!("not a feature index: `{f}`")))?,
                         ),
                     };
+                    if let Some(lines) = node_lines.last_mut() {
+                        lines.push(no);
+                    }
                     tree.push(Node {
                         feature,
                         threshold: number(threshold)?,
@@ -1035,8 +1049,10 @@ impl Model {
                         && node.left < n
                         && node.right < n)
                 {
-                    let no = tree_lines[t] + 1 + k;
-                    return Err(err(no, format!("tree {t}: node {k} has bad children")));
+                    return Err(err(
+                        node_lines[t][k],
+                        format!("tree {t}: node {k} has bad children"),
+                    ));
                 }
             }
             if tree.is_empty() {
@@ -1678,8 +1694,16 @@ mod tests {
         let bad_child = text.replace("0 1.5 1 2 0", "0 1.5 0 2 0");
         let error = Model::parse("m", &bad_child).unwrap_err().to_string();
         assert_eq!(error, "m:7: tree 0: node 0 has bad children");
+        let commented = bad_child.replace("tree\n", "tree\n# a note\n\n");
+        let error = Model::parse("m", &commented).unwrap_err().to_string();
+        assert_eq!(error, "m:9: tree 0: node 0 has bad children");
         let error = Model::parse("m", "base 1\n").unwrap_err().to_string();
         assert_eq!(error, "m: no `features` line");
+        let twice = text.replace("trees 1\n", "trees 1\ntrees 1\n");
+        let error = Model::parse("m", &twice).unwrap_err().to_string();
+        assert_eq!(error, "m:6: a second `trees` line (the first is line 5)");
+        let signed = text.replace("trees 1\n", "trees +1\n");
+        assert!(Model::parse("m", &signed).is_err());
         // A file cut short at a tree's start is refused; one without a
         // `trees` line (as files were before it) is read as it is.
         let two = Model {
