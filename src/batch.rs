@@ -1528,12 +1528,12 @@ impl Plan {
         let key = self.key(dest);
         if let Some(owner) = self.owners.get(&key) {
             let own = (owner.index, owner.role) == (index, role);
-            let same_input = || {
-                owner.role == role
-                    && owner.input.is_some()
-                    && owner.input == input.and_then(FileId::of)
-            };
-            if owner.index == index && owner.role != role {
+            let same_input_file =
+                || owner.input.is_some() && owner.input == input.and_then(FileId::of);
+            let same_input = || owner.role == role && same_input_file();
+            // Its own other file (given twice, the first copy's).
+            let own_input = owner.index == index || same_input_file();
+            if own_input && owner.role != role {
                 return Err(InputError::OwnOutputClash {
                     path: dest.to_path_buf(),
                     input: owner.name.clone(),

@@ -341,8 +341,8 @@ pub struct LearnArgs {
 pub enum RulesCommand {
     /// Check rules files (and each -r file); every bad line is reported as FILE:LINE (exit 2).
     Check {
-        /// Rules files to check.
-        #[arg(required = true, value_name = "FILE")]
+        /// Rules files to check (and each -r file).
+        #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// Print the rules a run with the same flags loads: the embedded defaults (unless

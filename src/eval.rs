@@ -278,7 +278,11 @@ pub(crate) fn find_pages(dir: &Path) -> Result<Found, InputError> {
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| InputError::Read {
             path: e.path().unwrap_or(dir).to_path_buf(),
-            source: e.into(),
+            // The walk's own error repeats the path: its cause alone.
+            source: match e.into_io_error() {
+                Some(io) => io,
+                None => io::Error::other("a link loops back to a directory above it"),
+            },
         })?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy();

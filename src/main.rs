@@ -165,6 +165,9 @@ fn rules_report(
             }
         }
         RulesCommand::Check { files } => {
+            if files.is_empty() && rules.rules.is_empty() {
+                anyhow::bail!("rules check: no rules file given (FILE... or -r FILE)");
+            }
             let mut failed = false;
             for file in rules.rules.iter().chain(&files) {
                 match config::load_rules(std::slice::from_ref(file), true) {
@@ -578,14 +581,11 @@ fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode>
         .build()?;
     let cleaner = pool.install(|| config::build_cleaner(rules))?;
     let split = split(args.split);
-    let report = pool.install(|| evaluate(&cleaner, &args.dirs, split))?;
-    if let Some(first) = report.unscored.first() {
-        let n = report.unscored.len();
-        report!(
-            "dechrome: {n} page file(s) without their gold file (ID.page.txt without ID.gold.txt) not scored, the first {}",
-            first.display()
-        );
-    }
+    // (An input error's message holds its cause already.)
+    let report = pool
+        .install(|| evaluate(&cleaner, &args.dirs, split))
+        .map_err(|e| anyhow::Error::msg(e.to_string()))?;
+    report_unscored(&report.unscored, "scored");
     if report.dirs.is_empty() {
         anyhow::bail!("no scored pages (ID.page.txt + ID.gold.txt, or NNN.txt + NNN.labels) found");
     }
@@ -596,6 +596,18 @@ fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode>
         report.write_text(&mut out, args.worst)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says that page files were found without their gold file, and were not
+/// used (`what`: scored, trained on).
+fn report_unscored(unscored: &[std::path::PathBuf], what: &str) {
+    if let Some(first) = unscored.first() {
+        report!(
+            "dechrome: {} page file(s) without their gold file (ID.page.txt without ID.gold.txt) not {what}, the first {}",
+            unscored.len(),
+            first.display()
+        );
+    }
 }
 
 fn split(arg: cli::SplitArg) -> dechrome::eval::Split {
@@ -612,7 +624,8 @@ fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
     use dechrome::train::{train, TrainOptions};
 
     if args.output.exists() {
-        let inputs = dechrome::train::inputs(&args.dirs)?;
+        let inputs =
+            dechrome::train::inputs(&args.dirs).map_err(|e| anyhow::Error::msg(e.to_string()))?;
         if let Some(input) = inputs
             .iter()
             .find(|input| dechrome::batch::same_file(input, &args.output))
@@ -640,7 +653,10 @@ fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads(args.threads)?)
         .build()?;
-    let mut trained = pool.install(|| train(&cleaner, &args.dirs, &options))?;
+    let mut trained = pool
+        .install(|| train(&cleaner, &args.dirs, &options))
+        .map_err(|e| anyhow::Error::msg(e.to_string()))?;
+    report_unscored(&trained.unscored, "trained on");
     let command: Vec<String> = std::env::args().skip(1).collect();
     trained
         .model

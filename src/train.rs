@@ -152,6 +152,8 @@ pub struct Trained {
     pub lines: usize,
     /// Macro token F1 of the classifier alone on the training pages, at the chosen threshold.
     pub train_f1: f64,
+    /// Page files found without their gold file: not trained on.
+    pub unscored: Vec<PathBuf>,
 }
 
 /// Every file under `dirs` that [`train`] would read (page and gold files,
@@ -180,8 +182,11 @@ pub fn train(
     options: &TrainOptions,
 ) -> Result<Trained, InputError> {
     let mut chosen = Vec::new();
+    let mut unscored = Vec::new();
     for dir in dirs {
-        for ((_, truth), pages) in find_pages(dir)?.groups {
+        let found = find_pages(dir)?;
+        unscored.extend(found.unscored);
+        for ((_, truth), pages) in found.groups {
             if truth != Truth::Gold {
                 continue;
             }
@@ -260,6 +265,7 @@ pub fn train(
         pages: pages.len(),
         lines,
         train_f1: f1,
+        unscored,
     })
 }
 

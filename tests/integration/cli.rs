@@ -180,6 +180,13 @@ fn rules_check_and_show() {
         .assert()
         .code(2)
         .stdout("");
+    dechrome()
+        .args(["rules", "check", "-r"])
+        .arg(&good)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok (1 rules, 1 menu labels)"));
+    dechrome().args(["rules", "check"]).assert().code(2);
     // The classifier's flags do not apply.
     dechrome()
         .args(["rules", "show", "--model", "m.model"])
@@ -404,6 +411,22 @@ fn outputs_never_write_over_inputs_or_each_other() {
                 "would be written over its cleaned output; give --attributes a directory other than -o",
             ));
     }
+    // The same, given twice: each copy is told the same.
+    let twice = dechrome()
+        .arg(&shard)
+        .arg(&shard)
+        .arg("-o")
+        .arg(&out)
+        .arg("--attributes")
+        .arg(&out)
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&twice.get_output().stderr);
+    assert_eq!(
+        stderr.matches("over its cleaned output").count(),
+        2,
+        "{stderr}"
+    );
     // The statistics over an output: refused before reading.
     dechrome()
         .arg("-o")

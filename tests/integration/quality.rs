@@ -275,7 +275,14 @@ fn train_writes_a_given_threshold_and_refuses_a_bad_one() {
             .arg(&pages);
         cmd
     };
-    train("0.3").assert().success();
+    // A page file without its gold file is named, not trained on.
+    std::fs::write(pages.join("zz.page.txt"), "No gold for this one.\n").unwrap();
+    train("0.3")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+        "1 page file(s) without their gold file (ID.page.txt without ID.gold.txt) not trained on",
+    ));
     let text = std::fs::read_to_string(&model).unwrap();
     assert!(text.lines().any(|l| l == "threshold 0.3"), "{text}");
     assert!(text.contains("threshold given; the best, at "), "{text}");
