@@ -127,8 +127,9 @@ pub fn write(
 }
 
 /// `text` with its control characters but tab written as escapes (`\u{1b}`):
-/// page text must not move a terminal's cursor or change its colours.
-fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+/// page text and file names must not move a terminal's cursor, change its
+/// colours, or break a `FILE:LINE` message over two lines.
+pub(crate) fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     let control = |c: char| c.is_control() && c != '\t';
     if !text.contains(control) {
         return text.into();

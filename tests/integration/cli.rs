@@ -96,6 +96,28 @@ fn explain_colours_only_when_asked() {
         out.contains("- Skip Navigation \\u{1b}[2J\\u{7}\tnow\n"),
         "{out:?}"
     );
+    // So are a file name's, in explanations and in --check's list: one
+    // line per entry, as FILE:LINE.
+    #[cfg(unix)]
+    {
+        let dir = tmp.path().join("names");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(
+            dir.join("e\u{1b}[31mvil\nx.txt"),
+            "Skip Navigation\nStory.\n",
+        )
+        .unwrap();
+        for flag in ["--explain", "--check"] {
+            let out = dechrome()
+                .args([flag, "--color", "never"])
+                .arg(&dir)
+                .output()
+                .unwrap();
+            let out = String::from_utf8(out.stdout).unwrap();
+            assert!(!out.contains('\u{1b}'), "{flag}: {out:?}");
+            assert!(out.contains("e\\u{1b}[31mvil\\nx.txt:"), "{flag}: {out:?}");
+        }
+    }
 }
 
 #[test]
