@@ -83,7 +83,13 @@ impl<'de> serde::Deserialize<'de> for Fields<'de> {
 
 impl<'a> Fields<'a> {
     fn parse(json: &'a str) -> Result<Fields<'a>, String> {
-        serde_json::from_str(json).map_err(|e| describe(&e))
+        serde_json::from_str(json).map_err(|e| match lone_surrogate(json) {
+            // (In a key: serde_json takes no lone surrogate there.)
+            Some(escape) if e.to_string().contains("hex escape") => {
+                format!("`{escape}` in a key is half of a UTF-16 pair alone, which is no character")
+            }
+            _ => describe(&e),
+        })
     }
 
     /// The one value of `key`; a key given twice is an error, since readers
@@ -429,6 +435,10 @@ mod tests {
                 "invalid JSON at column 11: invalid escape",
             ),
             (r#"{"text":"a"} trailing"#, "invalid JSON"),
+            (
+                r#"{"text":"a","\ud800":1}"#,
+                r"`\ud800` in a key is half of a UTF-16 pair alone",
+            ),
         ];
         for (line, want) in cases {
             let err = Record::parse(line.as_bytes(), &Keys::default()).unwrap_err();
