@@ -503,21 +503,26 @@ mod tests {
             })
             .collect();
         let records: [&[u8]; 4] = [b"first\n", b"", &noise, b"last\n"];
-        let mut out = Output::per_record(Vec::new(), Compression::Gzip).unwrap();
-        for record in records {
-            out.write_all(record).unwrap();
-        }
-        let bytes = out.finish().unwrap();
-        let mut rest = &bytes[..];
-        let mut members = Vec::new();
-        while !rest.is_empty() {
-            let mut member = Vec::new();
-            flate2::bufread::GzDecoder::new(&mut rest)
-                .read_to_end(&mut member)
+        let written = |records: &[&[u8]]| {
+            let mut out = Output::per_record(Vec::new(), Compression::Gzip).unwrap();
+            for record in records {
+                out.write_all(record).unwrap();
+            }
+            out.finish().unwrap()
+        };
+        // Each member alone is gzip of its record; together, the file.
+        let members: Vec<Vec<u8>> = [&records[0], &records[2], &records[3]]
+            .map(|record| written(&[record]))
+            .to_vec();
+        for (member, record) in members.iter().zip([records[0], records[2], records[3]]) {
+            let mut back = Vec::new();
+            decompress(Box::new(io::Cursor::new(member.clone())))
+                .unwrap()
+                .read_to_end(&mut back)
                 .unwrap();
-            members.push(member);
+            assert_eq!(back, record);
         }
-        assert_eq!(members, [&b"first\n"[..], &noise, b"last\n"]);
+        assert_eq!(written(&records), members.concat());
     }
 
     /// Each of `parts` as a gzip member of its own, one after another.
