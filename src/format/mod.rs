@@ -362,7 +362,7 @@ impl<W: Write> Write for Output<W> {
     }
 }
 
-/// Writes gzip members, one per [`MemberWriter::member`], from one deflate
+/// Writes gzip members, one per record written, from one deflate
 /// state reset between them (a new encoder per member would allocate and
 /// clear its tables for every record).
 pub struct MemberWriter<W: Write> {
