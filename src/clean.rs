@@ -470,7 +470,7 @@ fn classify_lines(
 /// the white space on one side when that leaves one space between the words
 /// around it, or none at the line's edge ([`absorb_space`]). "a CUT b",
 /// "a CUT CUT b", "a CUTb" and "a CUT(CUT) b" become "a b", "CUT b" becomes
-/// "b", "a CUT" becomes "a".
+/// "b", "a CUT " becomes "a".
 fn widen(line: &[u8], mut cuts: Vec<Span>) -> Vec<Span> {
     let mut first = 0;
     while first < cuts.len() {
@@ -526,11 +526,11 @@ enum Absorb {
 }
 
 /// What the cut from `start` to `end` in `line` takes of the white space
-/// around it: the space after it when there is space before it too, or no
-/// word on one side ("a CUT b" becomes "a b", "CUT b" becomes "b"); else
-/// the space before it when no word follows ("a CUT" becomes "a"); else
-/// nothing, so that one space stays between the words ("a CUTb" becomes "a
-/// b"). Spaces as matching sees them (no-break and other Unicode spaces
+/// around it: all of it when no word follows ("a CUT " becomes "a"); else
+/// the space after it when there is space before it too, or no word before
+/// ("a CUT b" becomes "a b", "CUT b" becomes "b", an indentation staying);
+/// else nothing, so that one space stays between the words ("a CUTb"
+/// becomes "a b"). Spaces as matching sees them (no-break and other Unicode spaces
 /// too), but not the carriage returns, vertical tabs and form feeds it also
 /// folds: those break lines and pages, as a line's edges do.
 fn absorb_space(line: &[u8], start: usize, end: usize) -> Absorb {
@@ -552,11 +552,11 @@ fn absorb_space(line: &[u8], start: usize, end: usize) -> Absorb {
     let (space_after, space_before) = (spaced_end > end, spaced_start < start);
     let word_after = spaced_end < line.len() && !breaks(line[spaced_end]);
     let word_before = spaced_start > 0 && !breaks(line[spaced_start - 1]);
-    if space_after && (space_before || !word_before || !word_after) {
+    if !word_after {
+        Absorb::Widen(spaced_start, spaced_end)
+    } else if space_after && (space_before || !word_before) {
         Absorb::Widen(start, spaced_end)
-    } else if space_before && (!word_after || !word_before) {
-        Absorb::Widen(spaced_start, end)
-    } else if !space_before && !space_after && word_before && word_after {
+    } else if !space_before && !space_after && word_before {
         Absorb::Separate
     } else {
         Absorb::Nothing
@@ -792,7 +792,10 @@ mod tests {
             ("A(AP)B\n", "AB\n"),
             // At a line's edge the space goes.
             ("A(AP)  \n", "A\n"),
-            ("  (AP)A\n", "A\n"),
+            ("A (AP) \n", "A\n"),
+            // An indentation stays.
+            ("  (AP)A\n", "  A\n"),
+            ("  (AP) A\n", "  A\n"),
             ("A\u{a0}(AP)\u{a0}B\n", "A\u{a0}B\n"),
             ("A\u{2009}\u{a0}(AP)\u{3000}B\n", "A\u{2009}\u{a0}B\n"),
             ("A\u{2009}(AP)\n", "A\n"),
