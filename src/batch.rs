@@ -1500,9 +1500,14 @@ impl Plan {
             .metadata()
             .ok()
             .and_then(|meta| FileId::with(&meta, &dest));
-        // The check and the rename at once, for any number of threads.
+        // The check and the rename at once, for any number of threads. The
+        // rename replaces what `dest` names, a link itself included: the
+        // file looked up is that, not a link's target.
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((owner_input, owner)) = FileId::of(&dest).and_then(|id| written.get(&id)) {
+        let there = fs::symlink_metadata(&dest)
+            .ok()
+            .and_then(|meta| FileId::with(&meta, &dest));
+        if let Some((owner_input, owner)) = there.and_then(|id| written.get(&id)) {
             if owner_input.is_none() || *owner_input != input {
                 return Err(InputError::OutputClash {
                     path: dest.clone(),
@@ -1736,6 +1741,36 @@ mod tests {
         plan.foldings.lock().unwrap().insert(existing, both);
         assert_eq!(plan.key(&dir.join("b.txt")), plan.key(&dir.join("./b.txt")));
         assert_ne!(plan.key(&dir.join("b.txt")), plan.key(&dir.join("c.txt")));
+    }
+
+    /// A file this run wrote for one input is not replaced by another's
+    /// output that the file system takes for the same file (here the same
+    /// path, as a name folded in a way the probe cannot foresee would be);
+    /// the same input may write it again.
+    #[test]
+    fn an_output_written_for_one_input_is_not_replaced_by_another() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("out.txt");
+        let (a, b) = (tmp.path().join("a.txt"), tmp.path().join("b.txt"));
+        fs::write(&a, "a").unwrap();
+        fs::write(&b, "b").unwrap();
+        let plan = Plan::default();
+        let write = |text: &str, input: &Path| {
+            let mut sink = Sink::create(dest.clone(), Compression::None, false, None).unwrap();
+            sink.out.write_all(text.as_bytes()).unwrap();
+            plan.commit(sink, FileId::of(input), &input.display().to_string())
+        };
+        write("first", &a).unwrap();
+        let refused = write("second", &b).unwrap_err();
+        assert!(
+            matches!(&refused, InputError::OutputClash { owner, .. } if owner.ends_with("a.txt")),
+            "{refused}"
+        );
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "first");
+        write("again", &a).unwrap();
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "again");
+        // No temporary file is left by the refused one.
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 3);
     }
 
     /// The probe finds what the file system does, checked here by making
