@@ -59,14 +59,12 @@ pub enum Document {
 }
 
 impl Document {
-    /// How messages and explanations name the input: its path, with any
-    /// control character in it written as an escape (`\n`, `\u{1b}`).
+    /// How messages and explanations name the input (text meant for a
+    /// terminal shows it through [`crate::explain::visible`]).
     pub fn name(&self) -> String {
         match self {
             Document::Stdin => "<stdin>".to_string(),
-            Document::File { path, .. } => {
-                crate::explain::visible(&path.display().to_string()).into_owned()
-            }
+            Document::File { path, .. } => path.display().to_string(),
         }
     }
 

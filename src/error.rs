@@ -3,6 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::explain::visible;
+
 /// One bad line of a rules file: `FILE:LINE: message`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleError {
@@ -75,7 +77,7 @@ pub enum BuildError {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     /// Reading an input failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", shown(path))]
     Read {
         /// The input path.
         path: PathBuf,
@@ -83,7 +85,7 @@ pub enum InputError {
         source: std::io::Error,
     },
     /// Writing an output failed.
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: cannot write: {source}", shown(path))]
     Write {
         /// The output path.
         path: PathBuf,
@@ -91,14 +93,18 @@ pub enum InputError {
         source: std::io::Error,
     },
     /// The output would overwrite an input.
-    #[error("{}: refusing to overwrite an input file", path.display())]
+    #[error("{}: refusing to overwrite an input file", shown(path))]
     WouldOverwriteInput {
         /// The output path.
         path: PathBuf,
     },
     /// Two inputs (or an input's output and attribute files) would be
     /// written to one path: the first input in order keeps it.
-    #[error("{}: refusing to write over the output of {owner} (two outputs have this path)", path.display())]
+    #[error(
+        "{}: refusing to write over the output of {} (two outputs have this path)",
+        shown(path),
+        visible(owner)
+    )]
     OutputClash {
         /// The output path.
         path: PathBuf,
@@ -107,7 +113,7 @@ pub enum InputError {
     },
     /// An input's attribute file would be written over its own cleaned
     /// output (`-o` and `--attributes` name one directory).
-    #[error("{}: the attribute file of {input} would be written over its cleaned output; give --attributes a directory other than -o", path.display())]
+    #[error("{}: the attribute file of {} would be written over its cleaned output; give --attributes a directory other than -o", shown(path), visible(input))]
     OwnOutputClash {
         /// The output path.
         path: PathBuf,
@@ -116,13 +122,22 @@ pub enum InputError {
     },
     /// With `--strict`, a malformed record fails its input: to a stream, the
     /// records before it are written and no more; an output file is not kept.
-    #[error("{path}: {reason} (--strict: the input stops at this record)")]
+    #[error(
+        "{}: {reason} (--strict: the input stops at this record)",
+        visible(path)
+    )]
     Strict {
         /// The input.
         path: String,
         /// The record and what is wrong with it.
         reason: String,
     },
+}
+
+/// A path as messages show it: [`visible`], so that a name holding a line
+/// break or an escape sequence cannot break a message or reach a terminal.
+fn shown(path: &std::path::Path) -> String {
+    visible(&path.display().to_string()).into_owned()
 }
 
 impl InputError {

@@ -129,7 +129,11 @@ pub fn write(
 /// `text` with its control characters but tab written as escapes (`\u{1b}`):
 /// page text and file names must not move a terminal's cursor, change its
 /// colours, or break a `FILE:LINE` message over two lines.
-pub(crate) fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+///
+/// ```
+/// assert_eq!(dechrome::explain::visible("a\u{1b}[2J\tb\n"), "a\\u{1b}[2J\tb\\n");
+/// ```
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     let control = |c: char| c.is_control() && c != '\t';
     if !text.contains(control) {
         return text.into();
@@ -218,10 +222,12 @@ struct JsonSpan<'a> {
 }
 
 /// The label of a document in explanations: the input's name, and for a
-/// record of a JSONL or WARC file `#N` (its line or record number).
+/// record of a JSONL or WARC file `#N` (its line or record number); shown
+/// [`visible`].
 pub fn label(event: &crate::batch::DocumentEvent) -> String {
+    let name = visible(&event.name);
     match event.record {
-        Some(n) => format!("{}#{n}", event.name),
-        None => event.name.clone(),
+        Some(n) => format!("{name}#{n}"),
+        None => name.into_owned(),
     }
 }

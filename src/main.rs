@@ -267,7 +267,8 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
                 lost: left_out,
             } => {
                 lost += usize::from(*left_out);
-                progress.suspend(|| report!("dechrome: {name}:{record}: {reason}"));
+                progress
+                    .suspend(|| report!("dechrome: {}:{record}: {reason}", explain::visible(name)));
             }
             Event::Document(doc) => match config.report {
                 Report::Text => {}
@@ -517,7 +518,7 @@ fn learn(args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
                 reason,
                 ..
             } => {
-                report!("dechrome: {name}:{record}: {reason}")
+                report!("dechrome: {}:{record}: {reason}", explain::visible(name))
             }
             Event::Failed(e) => report!("dechrome: {e}"),
         }

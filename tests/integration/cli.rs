@@ -117,6 +117,26 @@ fn explain_colours_only_when_asked() {
             assert!(!out.contains('\u{1b}'), "{flag}: {out:?}");
             assert!(out.contains("e\\u{1b}[31mvil\\nx.txt:"), "{flag}: {out:?}");
         }
+        // JSON escapes them itself: its input is the real name.
+        let out = dechrome()
+            .args(["--explain", "--format", "json"])
+            .arg(&dir)
+            .success_stdout();
+        let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+        let real = dir.join("e\u{1b}[31mvil\nx.txt");
+        assert_eq!(first["input"], real.to_str().unwrap());
+        // So are messages about a path.
+        let out_dir = tmp.path().join("names-out");
+        std::fs::create_dir_all(out_dir.join("e\u{1b}[31mvil\nx.txt")).unwrap();
+        let failed = dechrome()
+            .arg("-o")
+            .arg(&out_dir)
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(failed.stderr).unwrap();
+        assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+        assert!(stderr.contains("vil\\nx.txt: cannot write"), "{stderr:?}");
     }
 }
 
