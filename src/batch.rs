@@ -1114,8 +1114,14 @@ impl<'c> Batch<'c> {
             .path()
             .zip(metadata.as_ref())
             .and_then(|(path, meta)| FileId::with(meta, path));
-        for s in [sink, attributes].into_iter().flatten() {
-            if let Err(e) = plan.commit(s, input_id.clone(), &name) {
+        for (role, s) in Role::ALL.into_iter().zip([sink, attributes]) {
+            let Some(s) = s else { continue };
+            let file = Written {
+                input: input_id.clone(),
+                role,
+                name: name.clone(),
+            };
+            if let Err(e) = plan.commit(s, file) {
                 return emit(Event::Failed(e));
             }
         }
@@ -1428,7 +1434,18 @@ struct Plan {
     foldings: std::sync::Mutex<std::collections::HashMap<PathBuf, NameFolding>>,
     /// The files this run has written, as the file system finds them, and
     /// the input (its file, its name) each is the output of.
-    written: std::sync::Mutex<std::collections::HashMap<FileId, (Option<FileId>, String)>>,
+    written: std::sync::Mutex<std::collections::HashMap<FileId, Written>>,
+}
+
+/// A file a run has written ([`Plan::commit`]).
+#[derive(Debug)]
+struct Written {
+    /// The input it is a file of, when that is a file.
+    input: Option<FileId>,
+    /// Which of its files.
+    role: Role,
+    /// The input's name, for messages.
+    name: String,
 }
 
 /// Which of an input's files.
@@ -1479,12 +1496,12 @@ impl Plan {
         dir.join(folding.fold(name.to_os_string()))
     }
 
-    /// Commits `sink`, the output of the input at `input` (`name`), unless
+    /// Commits `sink`, an input's `file`, unless
     /// the file it would replace is one this run wrote for another input:
     /// names [`Plan::key`] does not fold alike but the file system takes for
     /// one (`straße` and `STRASSE` on some) are caught here, where the second
     /// would silently replace the first.
-    fn commit(&self, sink: Sink, input: Option<FileId>, name: &str) -> Result<(), InputError> {
+    fn commit(&self, sink: Sink, file: Written) -> Result<(), InputError> {
         let dest = sink.dest.clone();
         let failed = |source| InputError::Write {
             path: dest.clone(),
@@ -1505,18 +1522,22 @@ impl Plan {
         let there = fs::symlink_metadata(&dest)
             .ok()
             .and_then(|meta| FileId::with(&meta, &dest));
-        if let Some((owner_input, owner)) = there.and_then(|id| written.get(&id)) {
-            if owner_input.is_none() || *owner_input != input {
+        if let Some(owner) = there.and_then(|id| written.get(&id)) {
+            // The same file of the same input (given twice) may be written
+            // again; anything else is a clash.
+            let again =
+                owner.input.is_some() && owner.input == file.input && owner.role == file.role;
+            if !again {
                 return Err(InputError::OutputClash {
                     path: dest.clone(),
-                    owner: owner.clone(),
+                    owner: owner.name.clone(),
                 });
             }
         }
         tmp.persist(&dest).map_err(|e| failed(e.error))?;
         // (Where a file is known by its path, once it has the path.)
         if let Some(id) = id.or_else(|| FileId::of(&dest)) {
-            written.insert(id, (input, name.to_string()));
+            written.insert(id, file);
         }
         Ok(())
     }
@@ -1655,13 +1676,20 @@ impl NameFolding {
 /// Writes `bytes` to `dest` through a temporary file in the same directory.
 /// A `dest` that exists and is not a regular file (`/dev/stdout`, a pipe,
 /// `/dev/full`) is written in place: renaming over it would replace the
-/// device node itself.
+/// device node itself. A link to a file is written through.
 pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     if fs::metadata(dest).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         let mut file = fs::OpenOptions::new().write(true).open(dest)?;
         return file.write_all(bytes).and_then(|()| file.flush());
     }
-    let mut sink = Sink::create(dest.to_path_buf(), Compression::None, false, None)?;
+    // A link to a file is written through: the file it names is replaced,
+    // not the link.
+    let is_link = fs::symlink_metadata(dest).is_ok_and(|m| m.file_type().is_symlink());
+    let dest = match is_link.then(|| dest.canonicalize()) {
+        Some(Ok(target)) => target,
+        _ => dest.to_path_buf(),
+    };
+    let mut sink = Sink::create(dest, Compression::None, false, None)?;
     sink.out.write_all(bytes)?;
     sink.commit()
 }
@@ -1753,19 +1781,26 @@ mod tests {
         fs::write(&a, "a").unwrap();
         fs::write(&b, "b").unwrap();
         let plan = Plan::default();
-        let write = |text: &str, input: &Path| {
+        let write = |text: &str, input: &Path, role: Role| {
             let mut sink = Sink::create(dest.clone(), Compression::None, false, None).unwrap();
             sink.out.write_all(text.as_bytes()).unwrap();
-            plan.commit(sink, FileId::of(input), &input.display().to_string())
+            let file = Written {
+                input: FileId::of(input),
+                role,
+                name: input.display().to_string(),
+            };
+            plan.commit(sink, file)
         };
-        write("first", &a).unwrap();
-        let refused = write("second", &b).unwrap_err();
+        write("first", &a, Role::Output).unwrap();
+        let refused = write("second", &b, Role::Output).unwrap_err();
         assert!(
             matches!(&refused, InputError::OutputClash { owner, .. } if owner.ends_with("a.txt")),
             "{refused}"
         );
         assert_eq!(fs::read_to_string(&dest).unwrap(), "first");
-        write("again", &a).unwrap();
+        // Nor by the same input's other file.
+        assert!(write("attributes", &a, Role::Attributes).is_err());
+        write("again", &a, Role::Output).unwrap();
         assert_eq!(fs::read_to_string(&dest).unwrap(), "again");
         // No temporary file is left by the refused one.
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 3);

@@ -119,7 +119,7 @@ pub fn write(
         writeln!(
             out,
             "{loc}{name}:{lines}:{loc:#} {cause_style}{}{cause_style:#}",
-            describe(matcher, span.cause)
+            visible(&describe(matcher, span.cause))
         )?;
         writeln!(out, "    {removed_style}- {preview}{removed_style:#}{more}")?;
     }

@@ -112,6 +112,15 @@ fn print(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// For a command that writes its one file at the end (`learn`, `train`):
+/// Ctrl-C, SIGTERM or SIGHUP stops it at once (exit 130), its temporary
+/// file removed.
+fn stop_when_interrupted() {
+    let _ = ctrlc::set_handler(|| {
+        dechrome::batch::exit_removing_temporary_files(i32::from(EXIT_INTERRUPTED))
+    });
+}
+
 /// Flags of the classifier: an error when given to a command (`what`)
 /// that runs none.
 fn refuse_classifier_flags(rules: &cli::RulesArgs, what: &str) -> anyhow::Result<()> {
@@ -453,6 +462,7 @@ fn learn(args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCod
     use dechrome::format::jsonl::Keys;
     use dechrome::learn::{LearnOptions, Learner};
 
+    stop_when_interrupted();
     refuse_classifier_flags(rules, "learn")?;
     let (mut docs, errors) = discover(&args.paths, &[], cli::links(args.follow));
     if let Some(output) = &args.output {
@@ -624,6 +634,7 @@ fn split(arg: cli::SplitArg) -> dechrome::eval::Split {
 fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
     use dechrome::train::{train, TrainOptions};
 
+    stop_when_interrupted();
     if args.output.exists() {
         let inputs =
             dechrome::train::inputs(&args.dirs).map_err(|e| anyhow::Error::msg(e.to_string()))?;

@@ -96,6 +96,17 @@ fn explain_colours_only_when_asked() {
         out.contains("- Skip Navigation \\u{1b}[2J\\u{7}\tnow\n"),
         "{out:?}"
     );
+    // So is a rule's own text.
+    std::fs::write(&rules, "[contains]\nwith\u{7}bell\n").unwrap();
+    let out = dechrome()
+        .args(["--explain", "--color", "never", "--no-default-rules", "-r"])
+        .arg(&rules)
+        .write_stdin("A line with\u{7}bell in it\nStory.\n")
+        .success_stdout();
+    assert!(
+        out.contains("contains") && !out.contains('\u{7}'),
+        "{out:?}"
+    );
     // So are a file name's, in explanations and in --check's list: one
     // line per entry, as FILE:LINE.
     #[cfg(unix)]
@@ -389,6 +400,28 @@ fn outputs_never_write_over_inputs_or_each_other() {
         .stderr(predicate::str::contains(
             "refusing to overwrite an input file",
         ));
+    // Statistics through a link: the file it names is written, the link
+    // stays.
+    #[cfg(unix)]
+    {
+        let target = dir.join("stats-target.json");
+        let link = dir.join("stats-link.json");
+        std::fs::write(&target, "").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        dechrome()
+            .arg(dir.join("a.txt"))
+            .arg("--stats")
+            .arg(&link)
+            .assert()
+            .success();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("\"documents\": 1"));
+    }
     // Statistics and learned rules over an input: refused before reading.
     dechrome()
         .arg(dir.join("a.txt"))
@@ -928,6 +961,36 @@ fn a_second_sigint_leaves_no_temporary_file() {
     drop(feed);
     assert_eq!(status.code(), Some(130));
     assert_eq!(temporary(), 0, "a temporary file was left behind");
+}
+
+/// `learn` and `train`, which write their one file at the end, stop at
+/// once on SIGTERM as on Ctrl-C, with exit 130 and nothing written (here
+/// while `learn` waits on a FIFO that no more data comes through).
+#[cfg(unix)]
+#[test]
+fn learn_stops_at_once_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("feed.jsonl");
+    let made = StdCommand::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let rules = tmp.path().join("learned.rules");
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .arg("learn")
+        .arg(&fifo)
+        .arg("-o")
+        .arg(&rules)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut feed = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::io::Write::write_all(&mut feed, b"{\"text\":\"Share this article\"}\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let output = signal_when("TERM", child, || true);
+    drop(feed);
+    assert_eq!(output.status.code(), Some(130));
+    assert!(!rules.exists());
 }
 
 /// Interrupted inside its only input (Ctrl-C, or SIGTERM as a scheduler
