@@ -1384,6 +1384,39 @@ pub enum Claim<'d> {
     Output(&'d Document),
 }
 
+/// The path `path` names once its last part is followed through links to
+/// a file (a dangling link's target too): where a file written once per run
+/// (statistics, learned rules, a model) must go, and be checked, for the
+/// link to stay a link.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let target = dir.path().join("stats.json");
+/// # #[cfg(unix)] {
+/// std::os::unix::fs::symlink("stats.json", dir.path().join("link.json")).unwrap();
+/// assert_eq!(dechrome::batch::through_links(&dir.path().join("link.json")), target);
+/// # }
+/// assert_eq!(dechrome::batch::through_links(&target), target);
+/// ```
+pub fn through_links(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    // What is not a file (`/dev/stdout`, a pipe) is written as named.
+    if fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return path;
+    }
+    // (As many links as a system follows before it gives up.)
+    for _ in 0..40 {
+        let Ok(target) = fs::read_link(&path) else {
+            break;
+        };
+        path = match path.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    path
+}
+
 /// Whether `a` and `b` name one existing file (through links, `..`, or
 /// spellings a case-insensitive file system takes for one).
 pub fn same_file(a: &Path, b: &Path) -> bool {
@@ -1676,20 +1709,14 @@ impl NameFolding {
 /// Writes `bytes` to `dest` through a temporary file in the same directory.
 /// A `dest` that exists and is not a regular file (`/dev/stdout`, a pipe,
 /// `/dev/full`) is written in place: renaming over it would replace the
-/// device node itself. A link to a file is written through.
+/// device node itself. A link is replaced, not written through (see
+/// [`through_links`]).
 pub fn write_file_atomically(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     if fs::metadata(dest).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         let mut file = fs::OpenOptions::new().write(true).open(dest)?;
         return file.write_all(bytes).and_then(|()| file.flush());
     }
-    // A link to a file is written through: the file it names is replaced,
-    // not the link.
-    let is_link = fs::symlink_metadata(dest).is_ok_and(|m| m.file_type().is_symlink());
-    let dest = match is_link.then(|| dest.canonicalize()) {
-        Some(Ok(target)) => target,
-        _ => dest.to_path_buf(),
-    };
-    let mut sink = Sink::create(dest, Compression::None, false, None)?;
+    let mut sink = Sink::create(dest.to_path_buf(), Compression::None, false, None)?;
     sink.out.write_all(bytes)?;
     sink.commit()
 }

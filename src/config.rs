@@ -195,7 +195,7 @@ impl Config {
             links: crate::cli::links(args.follow),
             options,
             report,
-            stats: args.stats,
+            stats: args.stats.as_deref().map(dechrome::batch::through_links),
             styled,
         })
     }

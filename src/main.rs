@@ -457,13 +457,15 @@ impl Progress {
 /// `dechrome learn`: count lines over the documents, write candidate rules.
 /// What the rules already remove is not counted: the candidates are for
 /// what they miss.
-fn learn(args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
+fn learn(mut args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
     use dechrome::batch::Options;
     use dechrome::format::jsonl::Keys;
     use dechrome::learn::{LearnOptions, Learner};
 
     stop_when_interrupted();
     refuse_classifier_flags(rules, "learn")?;
+    // A link is written through, and checked as what it names.
+    args.output = args.output.as_deref().map(dechrome::batch::through_links);
     let (mut docs, errors) = discover(&args.paths, &[], cli::links(args.follow));
     if let Some(output) = &args.output {
         let title = format!("# {}:", dechrome::learn::TITLE);
@@ -631,10 +633,11 @@ fn split(arg: cli::SplitArg) -> dechrome::eval::Split {
 }
 
 /// `dechrome train`: fit the classifier and write its model.
-fn train(args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
+fn train(mut args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode> {
     use dechrome::train::{train, TrainOptions};
 
     stop_when_interrupted();
+    args.output = dechrome::batch::through_links(&args.output);
     if args.output.exists() {
         let inputs =
             dechrome::train::inputs(&args.dirs).map_err(|e| anyhow::Error::msg(e.to_string()))?;

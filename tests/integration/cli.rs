@@ -421,6 +421,31 @@ fn outputs_never_write_over_inputs_or_each_other() {
         assert!(std::fs::read_to_string(&target)
             .unwrap()
             .contains("\"documents\": 1"));
+        // A dangling link: the file it names is made.
+        std::fs::remove_file(&target).unwrap();
+        dechrome()
+            .arg(dir.join("a.txt"))
+            .arg("--stats")
+            .arg(&link)
+            .assert()
+            .success();
+        assert!(std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("\"documents\": 1"));
+        // A link to an output is checked as that output: refused.
+        let to_output = dir.join("to-output.json");
+        std::os::unix::fs::symlink(dir.join("linked-out/a.txt"), &to_output).unwrap();
+        dechrome()
+            .arg("-o")
+            .arg(dir.join("linked-out"))
+            .arg(dir.join("a.txt"))
+            .arg("--stats")
+            .arg(&to_output)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "refusing to write the statistics over an output",
+            ));
     }
     // Statistics and learned rules over an input: refused before reading.
     dechrome()
