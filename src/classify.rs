@@ -909,7 +909,7 @@ pub struct Model {
 
 /// A model file that cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}{}: {message}", if *line > 0 { format!(":{line}") } else { String::new() })]
+#[error("{}{}: {}", crate::explain::visible(file), if *line > 0 { format!(":{line}") } else { String::new() }, crate::explain::visible(message))]
 pub struct ModelError {
     /// The file.
     pub file: String,

@@ -101,7 +101,7 @@ pub fn build_cleaner(args: &RulesArgs) -> anyhow::Result<Cleaner> {
     let mut cleaner = Cleaner::new(rules).context("cannot compile the rules")?;
     if let Some(path) = &args.model {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the model {}", path.display()))?;
+            .with_context(|| format!("cannot read the model {}", dechrome::explain::shown(path)))?;
         let model = Model::parse(&path.display().to_string(), &text)?;
         cleaner = cleaner.with_model(model);
     }
@@ -152,7 +152,7 @@ impl Config {
                 if let Some(p) = paths.iter().find(|p| same_dir(p, dir)) {
                     bail!(
                         "{}: the output directory is an input directory; choose another -o",
-                        p.display()
+                        dechrome::explain::shown(p)
                     );
                 }
                 Destination::Directory(dir.clone())
@@ -162,7 +162,7 @@ impl Config {
             if paths.iter().any(|p| same_dir(p, dir)) {
                 bail!(
                     "{}: the attributes directory is an input directory",
-                    dir.display()
+                    dechrome::explain::shown(dir)
                 );
             }
         }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::explain::visible;
+use crate::explain::{shown, visible};
 
 /// One bad line of a rules file: `FILE:LINE: message`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,14 +20,15 @@ pub struct RuleError {
 
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, message) = (visible(&self.file), visible(&self.message));
         if self.line == 0 {
-            write!(f, "{}: {}", self.file, self.message)?;
+            write!(f, "{file}: {message}")?;
         } else {
-            write!(f, "{}:{}: {}", self.file, self.line, self.message)?;
+            write!(f, "{file}:{}: {message}", self.line)?;
         }
         if let Some(detail) = &self.detail {
             for line in detail.lines() {
-                write!(f, "\n    {line}")?;
+                write!(f, "\n    {}", visible(line))?;
             }
         }
         Ok(())
@@ -132,12 +133,6 @@ pub enum InputError {
         /// The record and what is wrong with it.
         reason: String,
     },
-}
-
-/// A path as messages show it: [`visible`], so that a name holding a line
-/// break or an escape sequence cannot break a message or reach a terminal.
-fn shown(path: &std::path::Path) -> String {
-    visible(&path.display().to_string()).into_owned()
 }
 
 impl InputError {

@@ -149,6 +149,12 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// A path as messages show it: [`visible`], so that a name holding a line
+/// break or an escape sequence cannot break a message or reach a terminal.
+pub fn shown(path: &std::path::Path) -> String {
+    visible(&path.display().to_string()).into_owned()
+}
+
 /// The first [`PREVIEW_CHARS`] characters of `text`, and `…` when that
 /// leaves some out.
 fn shortened(text: &str) -> (&str, &'static str) {

@@ -162,8 +162,8 @@ fn rules_report(
             let mut given = Vec::new();
             for file in &rules.rules {
                 let text = std::fs::read(file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                given.push((file.display().to_string(), text));
+                    .with_context(|| format!("cannot read {}", dechrome::explain::shown(file)))?;
+                given.push((dechrome::explain::shown(file), text));
             }
             for (name, text) in defaults.chain(given) {
                 writeln!(out, "# ==> {name} <==")?;
@@ -183,7 +183,7 @@ fn rules_report(
                     Ok(set) => writeln!(
                         out,
                         "{}: ok ({} rules, {} menu labels)",
-                        file.display(),
+                        dechrome::explain::shown(file),
                         set.rules().len(),
                         set.labels().len()
                     )?,
@@ -358,7 +358,10 @@ fn clean(config: Config, pool: &rayon::ThreadPool) -> anyhow::Result<ExitCode> {
         }
         let json = stats.to_json() + "\n";
         dechrome::batch::write_file_atomically(path, json.as_bytes()).with_context(|| {
-            OutputFailed(format!("cannot write the statistics to {}", path.display()))
+            OutputFailed(format!(
+                "cannot write the statistics to {}",
+                dechrome::explain::shown(path)
+            ))
         })?;
     }
     if summary.interrupted {
@@ -490,7 +493,7 @@ fn learn(mut args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<Exi
     if !rules.no_default_rules {
         applied.push("the default rules".into());
     }
-    applied.extend(rules.rules.iter().map(|r| r.display().to_string()));
+    applied.extend(rules.rules.iter().map(|r| dechrome::explain::shown(r)));
     let options = Options {
         format: args.format.map(|f| match f {
             cli::FormatArg::Text => dechrome::format::Format::Text,
@@ -540,8 +543,9 @@ fn learn(mut args: cli::LearnArgs, rules: &cli::RulesArgs) -> anyhow::Result<Exi
     let mut text = Vec::new();
     learner.write_rules(&mut text)?;
     match &args.output {
-        Some(path) => dechrome::batch::write_file_atomically(path, &text)
-            .with_context(|| OutputFailed(format!("cannot write {}", path.display())))?,
+        Some(path) => dechrome::batch::write_file_atomically(path, &text).with_context(|| {
+            OutputFailed(format!("cannot write {}", dechrome::explain::shown(path)))
+        })?,
         None => io::stdout()
             .lock()
             .write_all(&text)
@@ -565,12 +569,12 @@ fn refuse_to_write_over(
     match batch.claim_on(docs, output) {
         Some(Claim::Input(doc)) => anyhow::bail!(
             "{}: refusing to overwrite an input ({}); nothing was read",
-            output.display(),
+            dechrome::explain::shown(output),
             doc.name()
         ),
         Some(Claim::Output(doc)) => anyhow::bail!(
             "{}: refusing to write {what} over an output of {}; nothing was read",
-            output.display(),
+            dechrome::explain::shown(output),
             doc.name()
         ),
         None => Ok(()),
@@ -618,7 +622,7 @@ fn report_unscored(unscored: &[std::path::PathBuf], what: &str) {
         report!(
             "dechrome: {} page file(s) without their gold file (ID.page.txt without ID.gold.txt) not {what}, the first {}",
             unscored.len(),
-            first.display()
+            dechrome::explain::shown(first)
         );
     }
 }
@@ -647,8 +651,8 @@ fn train(mut args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<Exi
         {
             anyhow::bail!(
                 "{}: refusing to overwrite an input ({}); nothing was read",
-                args.output.display(),
-                input.display()
+                dechrome::explain::shown(&args.output),
+                dechrome::explain::shown(input)
             );
         }
     }
@@ -681,14 +685,19 @@ fn train(mut args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<Exi
         anyhow::bail!("no gold pages (ID.page.txt + ID.gold.txt) found in that half");
     }
     dechrome::batch::write_file_atomically(&args.output, trained.model.to_text().as_bytes())
-        .with_context(|| OutputFailed(format!("cannot write {}", args.output.display())))?;
+        .with_context(|| {
+            OutputFailed(format!(
+                "cannot write {}",
+                dechrome::explain::shown(&args.output)
+            ))
+        })?;
     report!(
         "dechrome: trained on {} pages ({} lines); threshold {:.3}, macro F1 {:.4} on those pages; wrote {}",
         trained.pages,
         trained.lines,
         trained.model.threshold,
         trained.train_f1,
-        args.output.display()
+        dechrome::explain::shown(&args.output)
     );
     Ok(ExitCode::SUCCESS)
 }

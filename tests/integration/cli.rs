@@ -148,6 +148,20 @@ fn explain_colours_only_when_asked() {
         let stderr = String::from_utf8(failed.stderr).unwrap();
         assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
         assert!(stderr.contains("vil\\nx.txt: cannot write"), "{stderr:?}");
+        // And a rules file's name and its bad lines.
+        let bad = tmp.path().join("r\u{1b}[2J.rules");
+        std::fs::write(&bad, "[regex:line]\n(\u{1b}[31m\n").unwrap();
+        let checked = dechrome()
+            .args(["rules", "check"])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(checked.stderr).unwrap();
+        assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+        assert!(
+            stderr.contains("r\\u{1b}[2J.rules:2: invalid regex"),
+            "{stderr:?}"
+        );
     }
 }
 
