@@ -961,28 +961,41 @@ fn signal_when(
     child.wait_with_output().unwrap()
 }
 
+/// dechrome run with `args` and then a FIFO made in `dir`, into which one
+/// record is written and which is then held open, as by a writer with no
+/// more to send: the child and the writer (None where `mkfifo` fails).
+#[cfg(unix)]
+fn reading_a_held_fifo(
+    dir: &Path,
+    args: &[&std::ffi::OsStr],
+) -> Option<(std::process::Child, std::fs::File)> {
+    let fifo = dir.join("feed.jsonl");
+    let made = StdCommand::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return None;
+    }
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
+        .args(args)
+        .arg(&fifo)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut feed = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    std::io::Write::write_all(&mut feed, b"{\"text\":\"Article body.\"}\n").unwrap();
+    Some((child, feed))
+}
+
 /// A second Ctrl-C stops at once, even while a read is blocked (a FIFO
 /// that no more data comes through), and leaves no temporary file behind.
 #[cfg(unix)]
 #[test]
 fn a_second_sigint_leaves_no_temporary_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let fifo = tmp.path().join("feed.jsonl");
-    let made = StdCommand::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|s| s.success()) {
-        return;
-    }
     let out = tmp.path().join("out");
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
-        .arg("-o")
-        .arg(&out)
-        .arg(&fifo)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A writer that sends a few records and then holds the FIFO open.
-    let mut feed = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
-    std::io::Write::write_all(&mut feed, b"{\"text\":\"Article body.\"}\n").unwrap();
+    let Some((mut child, feed)) = reading_a_held_fifo(tmp.path(), &["-o".as_ref(), out.as_ref()])
+    else {
+        return;
+    };
     let temporary = || std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0);
     let start = std::time::Instant::now();
     while temporary() == 0 && start.elapsed() < std::time::Duration::from_secs(10) {
@@ -1009,22 +1022,11 @@ fn a_second_sigint_leaves_no_temporary_file() {
 #[test]
 fn learn_stops_at_once_on_sigterm() {
     let tmp = tempfile::tempdir().unwrap();
-    let fifo = tmp.path().join("feed.jsonl");
-    let made = StdCommand::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|s| s.success()) {
-        return;
-    }
     let rules = tmp.path().join("learned.rules");
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("dechrome"))
-        .arg("learn")
-        .arg(&fifo)
-        .arg("-o")
-        .arg(&rules)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut feed = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
-    std::io::Write::write_all(&mut feed, b"{\"text\":\"Share this article\"}\n").unwrap();
+    let args = ["learn".as_ref(), "-o".as_ref(), rules.as_ref()];
+    let Some((child, feed)) = reading_a_held_fifo(tmp.path(), &args) else {
+        return;
+    };
     std::thread::sleep(std::time::Duration::from_millis(200));
     let output = signal_when("TERM", child, || true);
     drop(feed);
