@@ -420,32 +420,24 @@ fn outputs_never_write_over_inputs_or_each_other() {
     {
         let target = dir.join("stats-target.json");
         let link = dir.join("stats-link.json");
-        std::fs::write(&target, "").unwrap();
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        dechrome()
-            .arg(dir.join("a.txt"))
-            .arg("--stats")
-            .arg(&link)
-            .assert()
-            .success();
-        assert!(std::fs::symlink_metadata(&link)
-            .unwrap()
-            .file_type()
-            .is_symlink());
-        assert!(std::fs::read_to_string(&target)
-            .unwrap()
-            .contains("\"documents\": 1"));
-        // A dangling link: the file it names is made.
-        std::fs::remove_file(&target).unwrap();
-        dechrome()
-            .arg(dir.join("a.txt"))
-            .arg("--stats")
-            .arg(&link)
-            .assert()
-            .success();
-        assert!(std::fs::read_to_string(&target)
-            .unwrap()
-            .contains("\"documents\": 1"));
+        // To a file, then dangling: the file it names is written, or made.
+        for existing in [true, false] {
+            if existing {
+                std::fs::write(&target, "").unwrap();
+            }
+            dechrome()
+                .arg(dir.join("a.txt"))
+                .arg("--stats")
+                .arg(&link)
+                .assert()
+                .success();
+            let link_kept = std::fs::symlink_metadata(&link).unwrap().file_type();
+            assert!(link_kept.is_symlink(), "existing: {existing}");
+            let stats = std::fs::read_to_string(&target).unwrap();
+            assert!(stats.contains("\"documents\": 1"), "existing: {existing}");
+            std::fs::remove_file(&target).unwrap();
+        }
         // A link to an output is checked as that output: refused.
         let to_output = dir.join("to-output.json");
         std::os::unix::fs::symlink(dir.join("linked-out/a.txt"), &to_output).unwrap();
