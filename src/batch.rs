@@ -975,14 +975,8 @@ impl<'c> Batch<'c> {
         };
         let relative = self.relative(doc, in_format, out_format);
         let [output_dest, attributes_dest] = self.destinations(doc, &relative, in_format);
-        for (role, dest) in Role::ALL.into_iter().zip([&output_dest, &attributes_dest]) {
-            if let Some(dest) = dest {
-                if let Err(e) = plan.check(index, role, dest, doc.path()) {
-                    return emit(Event::Failed(e));
-                }
-            }
-        }
-        // The input file's metadata, read once: the permissions both its
+        // The input file's metadata, read once: which file it is (for the
+        // checks of what its files may write over), the permissions both its
         // files take, and whether a line-buffered read may wait on it.
         let line_buffered = self.options.line_buffered;
         let writes_files = output_dest.is_some() || attributes_dest.is_some();
@@ -990,6 +984,17 @@ impl<'c> Batch<'c> {
             .path()
             .filter(|_| writes_files || line_buffered)
             .and_then(|p| fs::metadata(p).ok());
+        let input_id = doc
+            .path()
+            .zip(metadata.as_ref())
+            .and_then(|(path, meta)| FileId::with(meta, path));
+        for (role, dest) in Role::ALL.into_iter().zip([&output_dest, &attributes_dest]) {
+            if let Some(dest) = dest {
+                if let Err(e) = plan.check(index, role, dest, input_id.as_ref()) {
+                    return emit(Event::Failed(e));
+                }
+            }
+        }
         let permissions = metadata
             .as_ref()
             .filter(|_| writes_files)
@@ -1110,10 +1115,6 @@ impl<'c> Batch<'c> {
         let Outputs {
             sink, attributes, ..
         } = out;
-        let input_id = doc
-            .path()
-            .zip(metadata.as_ref())
-            .and_then(|(path, meta)| FileId::with(meta, path));
         for (role, s) in Role::ALL.into_iter().zip([sink, attributes]) {
             let Some(s) = s else { continue };
             let file = Written {
@@ -1583,23 +1584,22 @@ impl Plan {
         index: usize,
         role: Role,
         dest: &Path,
-        input: Option<&Path>,
+        input: Option<&FileId>,
     ) -> Result<(), InputError> {
         let key = self.key(dest);
         if let Some(owner) = self.owners.get(&key) {
             let own = (owner.index, owner.role) == (index, role);
-            let same_input_file =
-                || owner.input.is_some() && owner.input == input.and_then(FileId::of);
-            let same_input = || owner.role == role && same_input_file();
+            let same_input_file = owner.input.is_some() && owner.input.as_ref() == input;
+            let same_input = owner.role == role && same_input_file;
             // Its own other file (given twice, the first copy's).
-            let own_input = owner.index == index || same_input_file();
+            let own_input = owner.index == index || same_input_file;
             if own_input && owner.role != role {
                 return Err(InputError::OwnOutputClash {
                     path: dest.to_path_buf(),
                     input: owner.name.clone(),
                 });
             }
-            if !own && !same_input() {
+            if !own && !same_input {
                 return Err(InputError::OutputClash {
                     path: dest.to_path_buf(),
                     owner: owner.name.clone(),
@@ -1665,8 +1665,7 @@ impl NameFolding {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             return NameFolding::default();
         };
-        let id = FileId::of(path);
-        let same_file = |other: String| id.is_some() && FileId::of(&dir.join(other)) == id;
+        let same_file = |other: String| same_file(path, &dir.join(other));
         let swapped: String = name
             .chars()
             .map(|c| match c {
@@ -1692,17 +1691,14 @@ impl NameFolding {
         let Some(text) = name.to_str() else {
             return name;
         };
-        let mut text: String = match self.normalization {
-            true => text.nfc().collect(),
+        let text = match self.case {
+            true => text.to_lowercase(),
             false => text.to_owned(),
         };
-        if self.case {
-            text = text.to_lowercase();
-            if self.normalization {
-                text = text.nfc().collect();
-            }
+        match self.normalization {
+            true => text.nfc().collect::<String>().into(),
+            false => text.into(),
         }
-        text.into()
     }
 }
 

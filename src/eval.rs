@@ -289,10 +289,11 @@ pub(crate) fn find_pages(dir: &Path) -> Result<Found, InputError> {
         let parent = path.parent().unwrap_or(dir).to_path_buf();
         let found = if let Some(id) = name.strip_suffix(".page.txt") {
             let gold = parent.join(format!("{id}.gold.txt"));
-            if !gold.is_file() {
+            let has_gold = gold.is_file();
+            if !has_gold {
                 found_pages.unscored.push(path.to_path_buf());
             }
-            gold.is_file().then(|| (Truth::Gold, id.to_string(), gold))
+            has_gold.then(|| (Truth::Gold, id.to_string(), gold))
         } else if let Some(id) = name.strip_suffix(".txt") {
             let labels = parent.join(format!("{id}.labels"));
             labels

@@ -598,10 +598,9 @@ fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode>
         .build()?;
     let cleaner = pool.install(|| config::build_cleaner(rules))?;
     let split = split(args.split);
-    // (An input error's message holds its cause already.)
     let report = pool
         .install(|| evaluate(&cleaner, &args.dirs, split))
-        .map_err(|e| anyhow::Error::msg(e.to_string()))?;
+        .map_err(flat)?;
     report_unscored(&report.unscored, "scored");
     if report.dirs.is_empty() {
         anyhow::bail!("no scored pages (ID.page.txt + ID.gold.txt, or NNN.txt + NNN.labels) found");
@@ -613,6 +612,12 @@ fn eval(args: cli::EvalArgs, rules: &cli::RulesArgs) -> anyhow::Result<ExitCode>
         report.write_text(&mut out, args.worst)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An input error as one message: its text names its cause already, which
+/// the chain `{:#}` prints would name again.
+fn flat(e: dechrome::InputError) -> anyhow::Error {
+    anyhow::Error::msg(e.to_string())
 }
 
 /// Says that page files were found without their gold file, and were not
@@ -643,8 +648,7 @@ fn train(mut args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<Exi
     stop_when_interrupted();
     args.output = dechrome::batch::through_links(&args.output);
     if args.output.exists() {
-        let inputs =
-            dechrome::train::inputs(&args.dirs).map_err(|e| anyhow::Error::msg(e.to_string()))?;
+        let inputs = dechrome::train::inputs(&args.dirs).map_err(flat)?;
         if let Some(input) = inputs
             .iter()
             .find(|input| dechrome::batch::same_file(input, &args.output))
@@ -674,7 +678,7 @@ fn train(mut args: cli::TrainArgs, rules: &cli::RulesArgs) -> anyhow::Result<Exi
         .build()?;
     let mut trained = pool
         .install(|| train(&cleaner, &args.dirs, &options))
-        .map_err(|e| anyhow::Error::msg(e.to_string()))?;
+        .map_err(flat)?;
     report_unscored(&trained.unscored, "trained on");
     let command: Vec<String> = std::env::args().skip(1).collect();
     trained

@@ -86,7 +86,7 @@ impl<'a> Fields<'a> {
         serde_json::from_str(json).map_err(|e| match lone_surrogate(json) {
             // (In a key: serde_json takes no lone surrogate there.)
             Some(escape) if e.to_string().contains("hex escape") => {
-                format!("`{escape}` in a key is half of a UTF-16 pair alone, which is no character")
+                format!("`{escape}` in a key is {LONE_SURROGATE}")
             }
             _ => describe(&e),
         })
@@ -135,6 +135,9 @@ fn position(msg: &str) -> (&str, Option<&str>) {
         None => (msg, None),
     }
 }
+
+/// What a lone surrogate escape ([`lone_surrogate`]) is, for messages.
+const LONE_SURROGATE: &str = "half of a UTF-16 pair alone, which is no character";
 
 /// The first `\uXXXX` escape in a JSON string that is a UTF-16
 /// surrogate without its other half.
@@ -199,8 +202,8 @@ impl Record {
         let text = serde_json::from_str::<String>(raw_text.get()).map_err(|e| {
             if let Some(escape) = lone_surrogate(raw_text.get()) {
                 format!(
-                    "the `{}` field holds `{escape}`, half of a UTF-16 pair alone, which is no \
-                     character (Python's json.dumps writes one for each undecodable byte)",
+                    "the `{}` field holds `{escape}`, {LONE_SURROGATE} (Python's json.dumps \
+                     writes one for each undecodable byte)",
                     keys.text
                 )
             } else if raw_text.get().starts_with('"') {
